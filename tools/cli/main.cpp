@@ -1,0 +1,47 @@
+// `ranvier`: the command-line program. Exit codes: 0 success, 1 a run that failed
+// numerically (NaN, blow-up) or an internal error, 2 a usage, config, data or output
+// error (the message says where and how to fix it), 130 interrupted.
+#include <cstdio>
+#include <exception>
+
+#include <fmt/format.h>
+
+#include "sim/spec.hpp"
+#include "tools/cli/commands.hpp"
+#include "tools/io/errors.hpp"
+
+int main(int argc, char** argv) {
+  using namespace ranvier;
+  CLI::App app{
+      "Ranvier: spiking neurons (Hodgkin-Huxley, LIF) and rate networks.\n"
+      "Simulations are described in YAML configs (see configs/README.md) and write HDF5."};
+  app.set_version_flag("--version", std::string("ranvier ") + RANVIER_VERSION);
+  app.require_subcommand(1);
+  app.fallthrough();
+  cli::Context ctx;
+  app.add_flag("-q,--quiet", ctx.quiet, "No progress lines on stderr");
+
+  cli::add_run_commands(app, ctx);
+  cli::add_info_commands(app, ctx);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // CLI11's exit codes are not ours: --help and --version are success, the rest usage.
+    const int code = app.exit(e);
+    return code == 0 ? 0 : 2;
+  } catch (const io::UserError& e) {
+    fmt::print(stderr, "error: {}\n", e.what());
+    return 2;
+  } catch (const sim::SpecError& e) {
+    fmt::print(stderr, "error: {}: {}\n", e.key_path, e.what());
+    return 2;
+  } catch (const sim::NumericalFault& e) {
+    fmt::print(stderr, "error: {}\n", e.what());
+    return 1;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "internal error (please report it): {}\n", e.what());
+    return 1;
+  }
+  return ctx.exit_code;
+}
