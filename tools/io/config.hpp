@@ -26,9 +26,15 @@
 
 namespace ranvier::io {
 
+// Where the nodes of one document came from: the file, and the --set overrides.
+struct ConfigSource {
+  std::string file;
+  std::vector<std::pair<std::string, std::string>> overrides;  // (key path, "key=value")
+};
+
 class ConfigNode {
  public:
-  ConfigNode(YAML::Node node, std::string key_path, std::shared_ptr<const std::string> file);
+  ConfigNode(YAML::Node node, std::string key_path, std::shared_ptr<const ConfigSource> source);
 
   const std::string& key_path() const { return path_; }
   std::string where() const;  // "file:line:column" of this node (1-based), or the --set
@@ -82,7 +88,7 @@ class ConfigNode {
  private:
   YAML::Node node_;
   std::string path_;
-  std::shared_ptr<const std::string> file_;
+  std::shared_ptr<const ConfigSource> source_;
 };
 
 struct ConfigDocument {
