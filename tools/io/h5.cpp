@@ -48,16 +48,14 @@ H5::DataSet write_array(const H5::Group& loc, const std::string& name, const T* 
 void quiet_errors() { H5::Exception::dontPrint(); }
 
 H5::Group ensure_group(H5::H5File& file, const std::string& path) {
-  H5::Group g = file.openGroup("/");
-  std::size_t start = 1;
-  while (start < path.size()) {
-    std::size_t slash = path.find('/', start);
-    if (slash == std::string::npos) slash = path.size();
-    const std::string name = path.substr(start, slash - start);
-    if (!name.empty()) g = g.nameExists(name) ? g.openGroup(name) : g.createGroup(name);
-    start = slash + 1;
+  // Create each prefix "/a", "/a/b", ... in turn: nameExists needs the parent to exist.
+  std::size_t slash = 0;
+  while (slash != std::string::npos) {
+    slash = path.find('/', slash + 1);
+    const std::string prefix = path.substr(0, slash);
+    if (prefix.size() > 1 && !file.nameExists(prefix)) file.createGroup(prefix);
   }
-  return g;
+  return file.openGroup(path.empty() ? "/" : path);
 }
 
 void write_attr(const H5::H5Object& obj, const std::string& name, const std::string& value) {

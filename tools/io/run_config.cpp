@@ -1,0 +1,481 @@
+#include "tools/io/run_config.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "models/model_info.hpp"
+#include "tools/io/errors.hpp"
+
+namespace ranvier::io {
+
+namespace {
+
+using models::Quantity;
+
+// A small, portable generator for the per-neuron distributions of a config: the same
+// config and seed give the same parameters on every machine and library version
+// (std::normal_distribution does not promise that).
+class SplitMix64 {
+ public:
+  explicit SplitMix64(std::uint64_t seed) : state_(seed) {}
+  std::uint64_t next() {
+    std::uint64_t z = (state_ += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+  }
+  double uniform() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }  // [0, 1)
+  double normal() {  // Box-Muller; 1 - u keeps the logarithm finite
+    const double u1 = 1.0 - uniform(), u2 = uniform();
+    return std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * M_PI * u2);
+  }
+
+ private:
+  std::uint64_t state_;
+};
+
+std::uint64_t fnv1a(std::string_view s) {
+  std::uint64_t h = 0xcbf29ce484222325ULL;
+  for (unsigned char c : s) h = (h ^ c) * 0x100000001b3ULL;
+  return h;
+}
+
+const std::vector<std::string> kTopKeys = {"description", "seed", "dt", "duration",
+                                           "populations", "stimuli", "record"};
+const std::vector<std::string> kPopulationKeys = {"model",  "size",    "integrator", "params",
+                                                  "initial", "abs_tol", "rel_tol"};
+const std::vector<std::string> kStimulusTypes = {"constant", "steps",       "ramp",
+                                                 "sine",     "white_noise", "ornstein_uhlenbeck"};
+
+sim::Integrator integrator_from_name(const std::string& name) {
+  if (name == "exact") return sim::Integrator::exact;
+  if (name == "euler") return sim::Integrator::euler;
+  if (name == "rk4") return sim::Integrator::rk4;
+  if (name == "dopri5") return sim::Integrator::dopri5;
+  return sim::Integrator::exponential_euler;
+}
+
+struct PerNeuron {
+  std::vector<double> values;
+  bool had_unit = false;
+};
+
+class Reader {
+ public:
+  Reader(RunConfig& out, std::uint64_t seed) : out_(out), seed_(seed) {}
+
+  void note(const ConfigNode& n) { out_.locations.emplace(n.key_path(), n.where()); }
+
+  // One value for all neurons, a list of one value per neuron, or a seeded distribution:
+  //   {distribution: uniform, low: .., high: ..} or {distribution: normal, mean: .., std: ..}
+  PerNeuron per_neuron(const ConfigNode& n, Quantity q, std::size_t count) {
+    note(n);
+    PerNeuron r;
+    if (n.is_scalar()) {
+      auto [v, unit] = n.as_quantity_with_flag(q);
+      r.values.assign(count, v);
+      r.had_unit = unit;
+    } else if (n.is_sequence()) {
+      const auto items = n.items();
+      if (items.size() != count)
+        n.fail(fmt::format("has {} values but the population has {} neurons; give one value, "
+                           "{} values, or a distribution",
+                           items.size(), count, count));
+      for (const auto& item : items) {
+        auto [v, unit] = item.as_quantity_with_flag(q);
+        r.values.push_back(v);
+        r.had_unit = r.had_unit || unit;
+      }
+    } else if (n.is_map()) {
+      n.expect_keys({"distribution", "low", "high", "mean", "std"});
+      const std::string kind = n.at("distribution").as_choice({"uniform", "normal"});
+      // Each key path gets its own stream, so adding a distribution elsewhere in the
+      // config does not change this one's values.
+      SplitMix64 rng(seed_ ^ fnv1a(n.key_path()));
+      if (kind == "uniform") {
+        n.expect_keys({"distribution", "low", "high"});
+        auto [lo, u1] = n.at("low").as_quantity_with_flag(q);
+        auto [hi, u2] = n.at("high").as_quantity_with_flag(q);
+        if (!(lo <= hi)) n.at("high").fail("must not be below 'low'");
+        for (std::size_t i = 0; i < count; ++i) r.values.push_back(lo + (hi - lo) * rng.uniform());
+        r.had_unit = u1 || u2;
+      } else {
+        n.expect_keys({"distribution", "mean", "std"});
+        auto [mean, u1] = n.at("mean").as_quantity_with_flag(q);
+        auto [sd, u2] = n.at("std").as_quantity_with_flag(q);
+        if (sd < 0) n.at("std").fail("a standard deviation must not be negative");
+        for (std::size_t i = 0; i < count; ++i) r.values.push_back(mean + sd * rng.normal());
+        r.had_unit = u1 || u2;
+      }
+    } else {
+      n.fail("expected a value, a list of values, or a distribution");
+    }
+    return r;
+  }
+
+  // A stimulus field: one value, or one per targeted neuron (checked by the engine).
+  std::vector<double> broadcast(const ConfigNode& n, Quantity q, bool forbid_unit,
+                                const std::string& why_no_unit) {
+    note(n);
+    std::vector<double> v;
+    for (const auto& item : n.as_list()) {
+      note(item);
+      auto [x, unit] = item.as_quantity_with_flag(q);
+      if (unit && forbid_unit) item.fail(why_no_unit);
+      v.push_back(x);
+    }
+    return v;
+  }
+
+  std::vector<std::uint32_t> neuron_list(const ConfigNode& n, std::size_t size) {
+    note(n);
+    if (n.is_scalar() && n.as_string() == "all") return {};
+    std::vector<std::uint32_t> ids;
+    std::set<std::int64_t> seen;
+    for (const auto& item : n.as_list()) {
+      note(item);
+      if (item.is_scalar() && item.as_string() == "all")
+        item.fail("write 'neurons: all' on its own, not inside a list");
+      const std::int64_t id = item.as_int();
+      if (id < 0 || static_cast<std::size_t>(id) >= size)
+        item.fail(fmt::format("neuron {} does not exist: the population has neurons 0 to {}", id,
+                              size - 1));
+      if (!seen.insert(id).second) item.fail(fmt::format("neuron {} is listed twice", id));
+      ids.push_back(static_cast<std::uint32_t>(id));
+    }
+    return ids;
+  }
+
+ private:
+  RunConfig& out_;
+  std::uint64_t seed_;
+};
+
+void read_population(Reader& rd, RunConfig& cfg, const std::string& name, const ConfigNode& node) {
+  rd.note(node);
+  node.expect_keys(kPopulationKeys);
+  sim::PopulationSpec pop;
+  pop.name = name;
+  std::vector<std::string> model_names;
+  for (const auto& m : models::model_registry()) model_names.push_back(m.name);
+  const ConfigNode model_node = node.at("model");
+  rd.note(model_node);
+  pop.model = model_node.as_choice(model_names);
+  const models::ModelInfo& model = *models::find_model(pop.model);
+
+  if (auto s = node.find("size")) {
+    rd.note(*s);
+    pop.size = static_cast<std::size_t>(s->as_int(1, 100'000'000));
+  }
+  pop.integrator = integrator_from_name(std::string(model.default_integrator()));
+  if (auto in = node.find("integrator")) {
+    rd.note(*in);
+    pop.integrator = integrator_from_name(in->as_choice(model.integrators));
+  }
+  for (auto [key, field] : {std::pair{"abs_tol", &pop.abs_tol}, std::pair{"rel_tol", &pop.rel_tol}}) {
+    if (auto t = node.find(key)) {
+      rd.note(*t);
+      *field = t->as_double();
+      if (!(*field > 0)) t->fail("a tolerance must be positive (e.g. 1e-6)");
+    }
+  }
+
+  // Parameters: the model's, plus LIF's capacitance C as another way to give tau_m = R C.
+  std::vector<std::string> allowed;
+  for (const auto& p : model.params) allowed.push_back(p.name);
+  const bool is_lif = pop.model == "lif";
+  if (is_lif) allowed.push_back("C");
+  bool dimensional = false;
+  std::optional<ConfigNode> params_node = node.find("params");
+  std::map<std::string, PerNeuron> given;
+  if (params_node) {
+    rd.note(*params_node);
+    params_node->expect_keys(allowed);
+    for (const auto& [key, value] : params_node->entries()) {
+      const models::ParamSpec* spec = model.find_param(key);
+      const Quantity q = spec ? spec->quantity : Quantity::capacitance;
+      given[key] = rd.per_neuron(value, q, pop.size);
+      if ((!spec || spec->normalizable) && given[key].had_unit) dimensional = true;
+    }
+  }
+  std::optional<ConfigNode> initial_node = node.find("initial");
+  std::map<std::string, PerNeuron> initial;
+  if (initial_node) {
+    rd.note(*initial_node);
+    std::vector<std::string> states;
+    for (const auto& s : model.state) states.push_back(s.name);
+    initial_node->expect_keys(states);
+    for (const auto& [key, value] : initial_node->entries()) {
+      const models::StateSpec* spec = model.find_state(key);
+      initial[key] = rd.per_neuron(value, spec->quantity, pop.size);
+      if (spec->normalizable && initial[key].had_unit) dimensional = true;
+      pop.initial[key] = initial[key].values;
+    }
+  }
+
+  PopulationUnits units;
+  units.input = std::string(models::canonical_unit(model.input_quantity));
+  units.voltage = "mV";
+  units.resistance = "MOhm";
+  if (is_lif && !dimensional) units = {"1", "1", "1"};
+  if (is_lif && dimensional) {
+    // The defaults 0, 1, 0 are the normalized form; in millivolts they would be nonsense.
+    for (const char* v : {"V_L", "V_th", "V_reset"})
+      if (!given.count(v))
+        node.fail(fmt::format(
+            "population '{}' gives some voltages or R with units (the dimensional form), so "
+            "params.{} must be given too, in mV: its default belongs to the normalized form "
+            "(V_L = 0, V_th = 1, V_reset = 0, no units)",
+            name, v));
+  }
+  if (is_lif && given.count("C")) {
+    if (given.count("tau_m"))
+      params_node->at("C").fail("give either tau_m or C (with tau_m = R C), not both");
+    if (!dimensional)
+      params_node->at("C").fail("C (nF) belongs to the dimensional form: give R in MOhm and the "
+                                "voltages in mV too, or give tau_m instead");
+    std::vector<double> tau(pop.size);
+    const std::vector<double> R =
+        given.count("R") ? given["R"].values : std::vector<double>(pop.size, 1.0);
+    for (std::size_t i = 0; i < pop.size; ++i) tau[i] = R[i] * given["C"].values[i];  // MOhm nF = ms
+    given["tau_m"] = {tau, true};
+    cfg.locations.emplace(fmt::format("populations.{}.params.tau_m", name),
+                          params_node->at("C").where());
+  }
+  for (const auto& p : model.params) {
+    auto it = given.find(p.name);
+    pop.params[p.name] =
+        it != given.end() ? it->second.values : std::vector<double>(pop.size, p.default_value);
+  }
+  cfg.units[name] = units;
+  cfg.spec.populations.push_back(std::move(pop));
+}
+
+void read_stimulus(Reader& rd, RunConfig& cfg, const std::string& name, const ConfigNode& node) {
+  rd.note(node);
+  sim::StimulusSpec st;
+  st.name = name;
+  const ConfigNode type_node = node.at("type");
+  rd.note(type_node);
+  const std::string type = type_node.as_choice(kStimulusTypes);
+  std::vector<std::string> keys = {"target", "neurons", "type", "start", "stop"};
+  if (type == "constant") keys.insert(keys.end(), {"value"});
+  if (type == "steps" || type == "ramp") keys.insert(keys.end(), {"times", "values"});
+  if (type == "sine") keys.insert(keys.end(), {"amplitude", "frequency", "phase", "offset"});
+  if (type == "white_noise") keys.insert(keys.end(), {"mean", "sigma"});
+  if (type == "ornstein_uhlenbeck") keys.insert(keys.end(), {"mean", "sigma", "tau"});
+  node.expect_keys(keys);
+
+  const ConfigNode target = node.at("target");
+  rd.note(target);
+  std::vector<std::string> names;
+  for (const auto& p : cfg.spec.populations) names.push_back(p.name);
+  st.target = target.as_choice(names);
+  const auto pop = std::find_if(cfg.spec.populations.begin(), cfg.spec.populations.end(),
+                                [&](const auto& p) { return p.name == st.target; });
+  const models::ModelInfo& model = *models::find_model(pop->model);
+  const PopulationUnits& units = cfg.units.at(st.target);
+  const bool normalized = units.input == "1";
+  const Quantity q = model.input_quantity;
+  const std::string no_unit = fmt::format(
+      "population '{}' is normalized (its voltages have no unit), so its input is v_in in "
+      "units of threshold: write a bare number, or give the population's V_L, V_th and V_reset "
+      "in mV to use currents in nA",
+      st.target);
+
+  if (auto n = node.find("neurons")) st.neurons = rd.neuron_list(*n, pop->size);
+  if (auto n = node.find("start")) {
+    rd.note(*n);
+    st.start = n->as_quantity(Quantity::time);
+  }
+  if (auto n = node.find("stop")) {
+    rd.note(*n);
+    st.stop = n->as_quantity(Quantity::time);
+    if (!(st.stop > st.start)) n->fail("'stop' must be after 'start'");
+  }
+  auto input_values = [&](const char* key) {
+    return rd.broadcast(node.at(key), q, normalized, no_unit);
+  };
+  auto optional_input = [&](const char* key, double fallback) {
+    auto n = node.find(key);
+    return n ? rd.broadcast(*n, q, normalized, no_unit) : std::vector<double>{fallback};
+  };
+
+  if (type == "constant") {
+    st.kind = sim::StimulusSpec::Kind::constant;
+    st.values = input_values("value");
+  } else if (type == "steps" || type == "ramp") {
+    st.kind = type == "steps" ? sim::StimulusSpec::Kind::steps : sim::StimulusSpec::Kind::ramp;
+    const ConfigNode times = node.at("times");
+    const ConfigNode values = node.at("values");
+    rd.note(times);
+    rd.note(values);
+    for (const auto& t : times.items()) {
+      rd.note(t);
+      const double v = t.as_quantity(Quantity::time);
+      if (!st.times.empty() && !(v > st.times.back()))
+        t.fail("times must be strictly increasing");
+      st.times.push_back(v);
+    }
+    const auto value_items = values.items();
+    if (value_items.size() != st.times.size())
+      values.fail(fmt::format("has {} entries but 'times' has {}: give one value (or one list "
+                              "per neuron) for each time",
+                              value_items.size(), st.times.size()));
+    for (const auto& v : value_items) st.step_values.push_back(rd.broadcast(v, q, normalized, no_unit));
+    if (st.times.empty()) times.fail("needs at least one time");
+  } else if (type == "sine") {
+    st.kind = sim::StimulusSpec::Kind::sine;
+    st.amplitude = input_values("amplitude");
+    const ConfigNode f = node.at("frequency");
+    st.frequency_hz = rd.broadcast(f, Quantity::rate, false, "");
+    st.phase = node.has("phase") ? rd.broadcast(node.at("phase"), Quantity::dimensionless, false, "")
+                                 : std::vector<double>{0.0};
+    st.offset = optional_input("offset", 0.0);
+  } else {
+    st.kind = type == "white_noise" ? sim::StimulusSpec::Kind::white_noise
+                                    : sim::StimulusSpec::Kind::ornstein_uhlenbeck;
+    st.mean = optional_input("mean", 0.0);
+    st.sigma = input_values("sigma");
+    for (double s : st.sigma)
+      if (s < 0) node.at("sigma").fail("a standard deviation must not be negative");
+    if (type == "ornstein_uhlenbeck") {
+      const ConfigNode tau = node.at("tau");
+      rd.note(tau);
+      st.tau = tau.as_quantity(Quantity::time);
+      if (!(st.tau > 0)) tau.fail("the correlation time must be positive");
+    }
+  }
+  cfg.spec.stimuli.push_back(std::move(st));
+}
+
+void read_record(Reader& rd, RunConfig& cfg, const ConfigNode& node) {
+  rd.note(node);
+  node.expect_keys({"spikes", "traces"});
+  std::vector<std::string> names;
+  for (const auto& p : cfg.spec.populations) names.push_back(p.name);
+  cfg.spec.spike_populations = names;  // default: every population's spikes
+  if (auto s = node.find("spikes")) {
+    rd.note(*s);
+    cfg.spec.spike_populations.clear();
+    if (s->is_scalar() && s->as_string() == "none") {
+    } else if (s->is_scalar() && s->as_string() == "all") {
+      cfg.spec.spike_populations = names;
+    } else {
+      for (const auto& item : s->as_list()) {
+        rd.note(item);
+        cfg.spec.spike_populations.push_back(item.as_choice(names));
+      }
+    }
+  }
+  std::set<std::pair<std::string, std::string>> recorded;
+  if (auto traces = node.find("traces")) {
+    rd.note(*traces);
+    for (const auto& [tname, t] : traces->entries()) {
+      rd.note(t);
+      t.expect_keys({"population", "variables", "neurons", "every"});
+      sim::TraceSpec tr;
+      tr.name = tname;
+      const ConfigNode pop_node = t.at("population");
+      rd.note(pop_node);
+      tr.population = pop_node.as_choice(names);
+      const auto& pop = *std::find_if(cfg.spec.populations.begin(), cfg.spec.populations.end(),
+                                      [&](const auto& p) { return p.name == tr.population; });
+      const models::ModelInfo& model = *models::find_model(pop.model);
+      std::vector<std::string> vars = {"I"};
+      for (const auto& s : model.state) vars.insert(vars.end() - 1, s.name);
+      for (const auto& v : t.at("variables").as_list()) {
+        rd.note(v);
+        const std::string var = v.as_choice(vars);
+        if (!recorded.insert({tr.population, var}).second)
+          v.fail(fmt::format("'{}' of population '{}' is already recorded by another trace; "
+                             "record each variable once (it is written to /report/{}/{})",
+                             var, tr.population, tr.population, var));
+        tr.variables.push_back(var);
+      }
+      if (auto n = t.find("neurons")) tr.neurons = rd.neuron_list(*n, pop.size);
+      if (auto e = t.find("every")) {
+        rd.note(*e);
+        tr.every = static_cast<std::size_t>(e->as_int(1, std::numeric_limits<std::int64_t>::max()));
+      }
+      cfg.spec.traces.push_back(std::move(tr));
+    }
+  }
+}
+
+}  // namespace
+
+const std::vector<std::string>& run_config_keys() { return kTopKeys; }
+
+RunConfig read_run_config(const ConfigDocument& doc, std::optional<std::uint64_t> seed_override) {
+  RunConfig cfg;
+  const ConfigNode& root = doc.root;
+  root.expect_keys(kTopKeys);
+  sim::RunSpec& spec = cfg.spec;
+  if (auto s = root.find("seed")) {
+    cfg.locations.emplace("seed", s->where());
+    spec.seed = static_cast<std::uint64_t>(s->as_int(0, std::numeric_limits<std::int64_t>::max()));
+  }
+  if (seed_override) spec.seed = *seed_override;
+  Reader rd(cfg, spec.seed);
+  cfg.description = root.get_string("description", "");
+  if (auto n = root.find("dt")) {
+    rd.note(*n);
+    spec.dt = n->as_quantity(Quantity::time);
+    if (!(spec.dt > 0)) n->fail("the time step must be positive (e.g. 0.1 ms)");
+  }
+  const ConfigNode duration = root.at("duration");
+  rd.note(duration);
+  spec.duration = duration.as_quantity(Quantity::time);
+  if (!(spec.duration > 0)) duration.fail("the duration must be positive (e.g. 1000 ms)");
+  if (spec.dt > spec.duration)
+    duration.fail(fmt::format("the duration ({} ms) is shorter than one time step dt ({} ms)",
+                              spec.duration, spec.dt));
+
+  const ConfigNode pops = root.at("populations");
+  rd.note(pops);
+  if (pops.entries().empty()) pops.fail("needs at least one population");
+  for (const auto& [name, node] : pops.entries()) read_population(rd, cfg, name, node);
+  if (auto stimuli = root.find("stimuli")) {
+    rd.note(*stimuli);
+    for (const auto& [name, node] : stimuli->entries()) read_stimulus(rd, cfg, name, node);
+  }
+  if (auto record = root.find("record")) {
+    read_record(rd, cfg, *record);
+  } else {
+    for (const auto& p : spec.populations) spec.spike_populations.push_back(p.name);
+  }
+  return cfg;
+}
+
+std::string RunConfig::unit_of(const std::string& population, const std::string& variable) const {
+  const auto pop = std::find_if(spec.populations.begin(), spec.populations.end(),
+                                [&](const auto& p) { return p.name == population; });
+  if (pop == spec.populations.end()) return "";
+  const PopulationUnits& u = units.at(population);
+  if (variable == "I") return u.input;
+  const models::ModelInfo& model = *models::find_model(pop->model);
+  auto label = [&](Quantity q, bool normalizable) {
+    if (normalizable && u.voltage == "1") return std::string("1");
+    return std::string(models::canonical_unit(q));
+  };
+  if (const auto* s = model.find_state(variable)) return label(s->quantity, s->normalizable);
+  if (const auto* p = model.find_param(variable)) return label(p->quantity, p->normalizable);
+  return "";
+}
+
+ConfigError RunConfig::locate(const sim::SpecError& e) const {
+  std::string path = e.key_path;
+  while (!path.empty()) {
+    if (auto it = locations.find(path); it != locations.end())
+      return ConfigError(it->second, e.key_path, e.what());
+    const std::size_t cut = path.find_last_of(".[");
+    path = cut == std::string::npos ? std::string() : path.substr(0, cut);
+  }
+  return ConfigError("", e.key_path, e.what());
+}
+
+}  // namespace ranvier::io
