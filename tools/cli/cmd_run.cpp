@@ -1,0 +1,136 @@
+// `ranvier run` and `ranvier validate`: a run config in, an HDF5 result out.
+#include <cmath>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "sim/simulation.hpp"
+#include "tools/cli/commands.hpp"
+#include "tools/cli/progress.hpp"
+#include "tools/io/config.hpp"
+#include "tools/io/errors.hpp"
+#include "tools/io/output_file.hpp"
+#include "tools/io/run_config.hpp"
+#include "tools/io/run_writer.hpp"
+
+namespace ranvier::cli {
+
+namespace {
+
+struct RunOptions {
+  std::string config;
+  std::string output;
+  std::vector<std::string> overrides;
+  bool force = false;
+  int threads = 1;
+  std::optional<std::uint64_t> seed;
+};
+
+std::string default_output(const std::string& config) {
+  return (std::filesystem::path("out") / std::filesystem::path(config).stem()).string() + ".h5";
+}
+
+void add_config_options(CLI::App* cmd, RunOptions& o) {
+  cmd->add_option("config", o.config, "Run config (YAML); the schema is in configs/README.md")
+      ->required();
+  cmd->add_option("--set", o.overrides,
+                  "Override a config key: --set populations.lif.params.tau_ref=\"1 ms\" "
+                  "(repeatable; the value is YAML, units as in the file)")
+      ->take_all()
+      ->allow_extra_args(false);
+  cmd->add_option("--seed", o.seed, "Replace the config's seed");
+}
+
+// Reads, lowers and validates: every error here is the user's, with file:line:column.
+std::pair<io::ConfigDocument, io::RunConfig> load(const RunOptions& o) {
+  io::ConfigDocument doc = io::load_config(o.config, o.overrides);
+  io::RunConfig cfg = io::read_run_config(doc, o.seed);
+  try {
+    sim::validate(cfg.spec);
+  } catch (const sim::SpecError& e) {
+    throw cfg.locate(e);
+  }
+  return {std::move(doc), std::move(cfg)};
+}
+
+std::size_t total_neurons(const sim::RunSpec& spec) {
+  std::size_t n = 0;
+  for (const auto& p : spec.populations) n += p.size;
+  return n;
+}
+
+void run(const RunOptions& o, Context& ctx) {
+  auto [doc, cfg] = load(o);
+  const std::string output = o.output.empty() ? default_output(o.config) : o.output;
+  io::OutputFile out(output, o.force);  // refuses before the run, not after it
+
+  sim::Simulation simulation(cfg.spec, sim::RunOptions{o.threads});
+  io::h5::RootInfo root{"run", doc.text, o.config, cfg.spec.seed};
+  Progress progress("run", ctx.quiet);
+  {
+    io::RunWriter writer(out.temp_path(), cfg, root);
+    try {
+      simulation.run(writer, [&](double t, double t_end) { progress.update(t, t_end); });
+    } catch (const H5::Exception& e) {
+      progress.finish();
+      throw io::OutputError(fmt::format("writing '{}' failed during the run ({}); is the disk "
+                                        "full? Nothing was written to '{}'",
+                                        out.temp_path(), e.getDetailMsg(), output));
+    } catch (...) {
+      progress.finish();
+      throw;
+    }
+    progress.finish();
+    writer.finish(progress.elapsed());
+    out.commit();
+    if (!ctx.quiet) {
+      std::uint64_t spikes = 0;
+      for (std::size_t p = 0; p < cfg.spec.populations.size(); ++p) spikes += writer.spike_count(p);
+      const double rate = static_cast<double>(spikes) /
+                          (static_cast<double>(total_neurons(cfg.spec)) * cfg.spec.duration * 1e-3);
+      fmt::print(stderr, "wrote {}: {} ms simulated in {:.3f} s wall, {} neurons, {} spikes ({:.3g} Hz mean)\n",
+                 output, cfg.spec.duration, progress.elapsed(), total_neurons(cfg.spec), spikes,
+                 rate);
+    }
+  }
+}
+
+void validate(const RunOptions& o) {
+  auto [doc, cfg] = load(o);
+  const sim::RunSpec& s = cfg.spec;
+  fmt::print("{}: valid: {} population(s), {} neurons, {} stimuli, {} trace(s); {} steps of {} ms "
+             "({} ms), seed {}\n",
+             o.config, s.populations.size(), total_neurons(s), s.stimuli.size(), s.traces.size(),
+             static_cast<long long>(std::llround(s.duration / s.dt)), s.dt, s.duration, s.seed);
+}
+
+}  // namespace
+
+void add_run_commands(CLI::App& app, Context& ctx) {
+  auto opts = std::make_shared<RunOptions>();
+  CLI::App* run_cmd = app.add_subcommand(
+      "run", "Run a simulation config and write its spikes and traces to HDF5");
+  add_config_options(run_cmd, *opts);
+  run_cmd->add_option("-o,--output", opts->output,
+                      "Result file (HDF5); default out/<config name>.h5");
+  run_cmd->add_flag("-f,--force", opts->force, "Overwrite the result file if it exists");
+  run_cmd->add_option("-j,--threads", opts->threads, "Threads (OpenMP); results do not depend on it")
+      ->check(CLI::Range(1, 256));
+  run_cmd->footer(
+      "Example:\n  ranvier run configs/hh_step.yaml -o out/hh_step.h5\n"
+      "  ranvier run configs/lif.yaml --set populations.lif.params.tau_ref=\"1 ms\" --force\n"
+      "Exit codes: 0 done, 1 the run failed numerically (NaN, blow-up), 2 a config or output "
+      "error.");
+  run_cmd->callback([opts, &ctx] { run(*opts, ctx); });
+
+  auto vopts = std::make_shared<RunOptions>();
+  CLI::App* validate_cmd =
+      app.add_subcommand("validate", "Check a run config (keys, units, values) without running it");
+  add_config_options(validate_cmd, *vopts);
+  validate_cmd->callback([vopts] { validate(*vopts); });
+}
+
+}  // namespace ranvier::cli

@@ -1,0 +1,142 @@
+#include "tools/io/run_writer.hpp"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "tools/io/errors.hpp"
+
+namespace ranvier::io {
+
+namespace {
+
+const char* integrator_name(sim::Integrator i) {
+  switch (i) {
+    case sim::Integrator::exact: return "exact";
+    case sim::Integrator::euler: return "euler";
+    case sim::Integrator::rk4: return "rk4";
+    case sim::Integrator::dopri5: return "dopri5";
+    case sim::Integrator::exponential_euler: return "exponential_euler";
+  }
+  return "?";
+}
+
+}  // namespace
+
+RunWriter::RunWriter(const std::string& path, const RunConfig& cfg, const h5::RootInfo& root)
+    : cfg_(cfg) {
+  h5::quiet_errors();
+  try {
+    file_ = H5::H5File(path, H5F_ACC_TRUNC);
+  } catch (const H5::Exception& e) {
+    throw OutputError(fmt::format("cannot create '{}': {}", path, e.getDetailMsg()));
+  }
+  const sim::RunSpec& spec = cfg.spec;
+  h5::write_root_attributes(file_, root);
+  H5::Group top = file_.openGroup("/");
+  h5::write_attr(top, "dt", spec.dt);
+  h5::write_attr(top, "duration", spec.duration);
+  h5::write_attr(top, "time_units", "ms");
+  h5::write_attr(top, "description", cfg.description);
+
+  spike_counts_.assign(spec.populations.size(), 0);
+  spike_streams_.resize(spec.populations.size());
+  for (std::size_t p = 0; p < spec.populations.size(); ++p) {
+    const sim::PopulationSpec& pop = spec.populations[p];
+    H5::Group g = h5::ensure_group(file_, "/populations/" + pop.name);
+    h5::write_attr(g, "model", pop.model);
+    h5::write_attr(g, "size", static_cast<std::uint64_t>(pop.size));
+    h5::write_attr(g, "integrator", integrator_name(pop.integrator));
+    h5::write_attr(g, "input_units", cfg.units.at(pop.name).input);
+    H5::Group params = g.createGroup("params");
+    for (const auto& [name, values] : pop.params)
+      h5::write_vector(params, name, values, cfg.unit_of(pop.name, name));
+
+    const bool recorded = std::find(spec.spike_populations.begin(), spec.spike_populations.end(),
+                                    pop.name) != spec.spike_populations.end();
+    if (!recorded) continue;
+    SpikeStream& s = spike_streams_[p];
+    s.group = h5::ensure_group(file_, "/spikes/" + pop.name);
+    h5::write_attr(s.group, "sorting", "by_time");
+    s.timestamps = std::make_unique<h5::Appendable<double>>(s.group, "timestamps", 0, "ms");
+    s.node_ids = std::make_unique<h5::Appendable<std::uint64_t>>(s.group, "node_ids", 0);
+  }
+
+  for (const sim::TraceSpec& tr : spec.traces) {
+    TraceStream ts;
+    const auto& pop = *std::find_if(spec.populations.begin(), spec.populations.end(),
+                                    [&](const auto& p) { return p.name == tr.population; });
+    std::vector<std::uint64_t> ids;
+    if (tr.neurons.empty()) {
+      for (std::size_t i = 0; i < pop.size; ++i) ids.push_back(i);
+    } else {
+      ids.assign(tr.neurons.begin(), tr.neurons.end());
+    }
+    ts.n_neurons = ids.size();
+    ts.variables = tr.variables;
+    ts.group = h5::ensure_group(file_, "/report/" + tr.population);
+    for (const std::string& var : tr.variables) {
+      H5::Group vg = ts.group.createGroup(var);
+      H5::Group mapping = vg.createGroup("mapping");
+      h5::write_vector(mapping, "node_ids", ids);
+      ts.per_variable.push_back(std::make_unique<h5::Appendable<double>>(
+          vg, "data", ids.size(), cfg.unit_of(tr.population, var)));
+    }
+    traces_.push_back(std::move(ts));
+  }
+}
+
+RunWriter::~RunWriter() = default;
+
+void RunWriter::spikes(std::size_t pop, std::span<const sim::Spike> spikes) {
+  SpikeStream& s = spike_streams_[pop];
+  spike_counts_[pop] += spikes.size();
+  if (!s.timestamps) return;
+  for (const sim::Spike& sp : spikes) {
+    s.timestamps->append(sp.t);
+    s.node_ids->append(static_cast<std::uint64_t>(sp.neuron));
+  }
+}
+
+void RunWriter::trace_sample(std::size_t trace, double t, std::span<const double> values) {
+  TraceStream& ts = traces_[trace];
+  if (ts.samples == 0) ts.first_t = t;
+  ++ts.samples;
+  for (std::size_t v = 0; v < ts.per_variable.size(); ++v)
+    ts.per_variable[v]->append(values.data() + v * ts.n_neurons);
+}
+
+void RunWriter::finish(double wall_seconds) {
+  try {
+    const sim::RunSpec& spec = cfg_.spec;
+    for (std::size_t p = 0; p < spike_streams_.size(); ++p) {
+      SpikeStream& s = spike_streams_[p];
+      if (!s.timestamps) continue;
+      s.timestamps->flush();
+      s.node_ids->flush();
+      h5::write_attr(s.group, "count", spike_counts_[p]);
+      const double rate = static_cast<double>(spike_counts_[p]) /
+                          (static_cast<double>(spec.populations[p].size) * spec.duration * 1e-3);
+      h5::write_attr(s.group, "mean_rate", rate);
+      h5::write_attr(s.group, "mean_rate_units", "Hz");
+    }
+    for (std::size_t i = 0; i < traces_.size(); ++i) {
+      TraceStream& ts = traces_[i];
+      const double step = static_cast<double>(spec.traces[i].every) * spec.dt;
+      for (std::size_t v = 0; v < ts.per_variable.size(); ++v) {
+        ts.per_variable[v]->flush();
+        H5::Group mapping = ts.group.openGroup(ts.variables[v] + "/mapping");
+        const std::vector<double> time = {ts.first_t,
+                                          ts.first_t + static_cast<double>(ts.samples) * step, step};
+        h5::write_vector(mapping, "time", time, "ms");
+      }
+    }
+    h5::write_attr(file_.openGroup("/"), "wall_seconds", wall_seconds);
+    file_.close();
+  } catch (const H5::Exception& e) {
+    throw OutputError(fmt::format("writing the result file failed ({}); is the disk full?",
+                                  e.getDetailMsg()));
+  }
+}
+
+}  // namespace ranvier::io

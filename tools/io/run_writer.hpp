@@ -1,0 +1,62 @@
+// Writes a run to HDF5 as it goes (a sim::RunSink): spikes in SONATA's layout,
+// traces as /report/<population>/<variable>, both streamed in blocks so a long run does
+// not hold its output in memory. Layout:
+//   /                       attrs: program, kind = "run", config, config_file, seed, created,
+//                                  dt, duration (ms), description, wall_seconds
+//   /populations/<p>         attrs: model, size, integrator; params/<name> (per neuron, units)
+//   /spikes/<p>/timestamps   float64 (ms), /spikes/<p>/node_ids uint64; attrs sorting =
+//                            "by_time", count, mean_rate (Hz)
+//   /report/<p>/<v>/data     (samples, neurons), attr units
+//   /report/<p>/<v>/mapping/node_ids, mapping/time = [start, stop, step] (ms; sample k is
+//                            at start + k*step, stop = start + samples*step, exclusive)
+#pragma once
+
+#include <H5Cpp.h>
+
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "sim/simulation.hpp"
+#include "tools/io/h5.hpp"
+#include "tools/io/run_config.hpp"
+
+namespace ranvier::io {
+
+class RunWriter final : public sim::RunSink {
+ public:
+  // Creates `path` (a temporary path from OutputFile) and writes everything known
+  // before the run. Throws OutputError if the file cannot be created.
+  RunWriter(const std::string& path, const RunConfig& cfg, const h5::RootInfo& root);
+  ~RunWriter() override;
+
+  void spikes(std::size_t pop, std::span<const sim::Spike> spikes) override;
+  void trace_sample(std::size_t trace, double t, std::span<const double> values) override;
+
+  // Flushes the streams and writes the summary attributes; the file is then complete.
+  void finish(double wall_seconds);
+  std::uint64_t spike_count(std::size_t pop) const { return spike_counts_[pop]; }
+
+ private:
+  struct SpikeStream {
+    std::unique_ptr<h5::Appendable<double>> timestamps;
+    std::unique_ptr<h5::Appendable<std::uint64_t>> node_ids;
+    H5::Group group;
+  };
+  struct TraceStream {
+    std::vector<std::unique_ptr<h5::Appendable<double>>> per_variable;
+    std::size_t n_neurons = 0;
+    H5::Group group;  // /report/<p>
+    std::vector<std::string> variables;
+    double first_t = 0.0;
+    std::size_t samples = 0;
+  };
+  const RunConfig& cfg_;
+  H5::H5File file_;
+  std::vector<SpikeStream> spike_streams_;  // by population index; empty stream if not recorded
+  std::vector<std::uint64_t> spike_counts_;
+  std::vector<TraceStream> traces_;
+};
+
+}  // namespace ranvier::io
