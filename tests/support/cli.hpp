@@ -1,0 +1,63 @@
+// Running the `ranvier` program from a test, as a user would, and reading what it
+// printed and returned.
+#pragma once
+
+#include <sys/wait.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+namespace ranvier::test {
+
+struct ProgramResult {
+  int exit_code = -1;
+  std::string out;  // stdout
+  std::string err;  // stderr
+};
+
+inline std::string slurp(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// A fresh, empty directory for one test case.
+inline std::filesystem::path scratch(const std::string& name) {
+  const std::filesystem::path dir = std::filesystem::path(RANVIER_TEST_SCRATCH) / name;
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return dir;
+}
+
+// Runs `ranvier <args>` through the shell in `cwd` (args are shell words: quote them).
+inline ProgramResult ranvier(const std::string& args, const std::filesystem::path& cwd) {
+  const auto out = cwd / ".stdout", err = cwd / ".stderr";
+  const std::string cmd = "cd '" + cwd.string() + "' && '" + RANVIER_EXE + "' " + args + " >'" +
+                          out.string() + "' 2>'" + err.string() + "' </dev/null";
+  const int status = std::system(cmd.c_str());
+  ProgramResult r;
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.out = slurp(out);
+  r.err = slurp(err);
+  std::filesystem::remove(out);
+  std::filesystem::remove(err);
+  return r;
+}
+
+inline std::string source_path(const std::string& relative) {
+  return std::string(RANVIER_SOURCE_DIR) + "/" + relative;
+}
+
+// Files in `dir` other than the test's own capture files: no stray temporaries.
+inline int count_files(const std::filesystem::path& dir) {
+  int n = 0;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir))
+    if (e.is_regular_file()) ++n;
+  return n;
+}
+
+}  // namespace ranvier::test
