@@ -1,5 +1,6 @@
 #include "tools/io/output_file.hpp"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -36,10 +37,15 @@ OutputFile::OutputFile(std::string path, bool force, bool create_dirs)
       throw OutputError(fmt::format("cannot create output directory '{}': {}", dir.string(),
                                     ec.message()));
   }
-  if (::access(dir.c_str(), W_OK) != 0)
-    throw OutputError(fmt::format("output directory '{}' is not writable ({}); choose another -o path",
-                                  dir.string(), std::strerror(errno)));
   temp_path_ = (dir / fmt::format(".{}.{}.tmp", target.filename().string(), ::getpid())).string();
+  // Create the temporary file now: this is the real test of writability (access() says
+  // yes to root on a read-only or special file system), and it fails before a long run.
+  const int fd = ::open(temp_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (fd < 0)
+    throw OutputError(fmt::format(
+        "cannot write in the output directory '{}' ({}); choose another -o path",
+        dir.string(), std::strerror(errno)));
+  ::close(fd);
 }
 
 OutputFile::~OutputFile() {
