@@ -1,0 +1,215 @@
+#include "networks/mlp/train.hpp"
+
+#include <chrono>
+#include <cmath>
+#include <numeric>
+#include <random>
+
+#include <omp.h>
+
+namespace ranvier::mlp {
+
+namespace {
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+// Adds the number of correct predictions in `out` (n_out, n) for labels[first, first+n).
+int count_correct(const Eigen::Ref<const Matrix<float>>& out, const std::vector<int>& labels,
+                  const int* index) {
+  int correct = 0;
+  for (Eigen::Index j = 0; j < out.cols(); ++j) {
+    int k = 0;
+    if (out.rows() == 1) {
+      k = out(0, j) > 0.5f ? 1 : 0;
+    } else {
+      Eigen::Index m = 0;
+      out.col(j).maxCoeff(&m);
+      k = static_cast<int>(m);
+    }
+    correct += (k == labels[index[j]]);
+  }
+  return correct;
+}
+
+// Copies image `src` (h*w, row-major) shifted by (dy, dx) into dst, zero filled.
+void shift_image(const float* src, float* dst, int h, int w, int dy, int dx) {
+  for (int r = 0; r < h; ++r) {
+    const int sr = r - dy;
+    for (int c = 0; c < w; ++c) {
+      const int sc = c - dx;
+      dst[r * w + c] = (sr >= 0 && sr < h && sc >= 0 && sc < w) ? src[sr * w + sc] : 0.0f;
+    }
+  }
+}
+}  // namespace
+
+void set_threads(int threads) {
+  threads = std::max(1, threads);
+  Eigen::setNbThreads(threads);
+  omp_set_num_threads(threads);
+}
+
+std::vector<int> predicted_classes(const Eigen::Ref<const Matrix<float>>& out) {
+  std::vector<int> k(out.cols());
+  for (Eigen::Index j = 0; j < out.cols(); ++j) {
+    if (out.rows() == 1) {
+      k[j] = out(0, j) > 0.5f ? 1 : 0;
+    } else {
+      Eigen::Index m = 0;
+      out.col(j).maxCoeff(&m);
+      k[j] = static_cast<int>(m);
+    }
+  }
+  return k;
+}
+
+Evaluation evaluate(Network<float>& net, const Dataset& d, int batch, bool confusion) {
+  Evaluation ev;
+  if (d.size() == 0) {
+    ev.loss = kNaN;
+    return ev;
+  }
+  Graph<float>& g = net.graph();
+  const bool was = g.training;
+  g.training = false;
+  const int n_classes = std::max(d.n_classes, 2);
+  if (confusion && d.classification()) ev.confusion = Eigen::MatrixXi::Zero(n_classes, n_classes);
+  double loss = 0;
+  long correct = 0;
+  Matrix<float> out;
+  const Activation last = net.spec().layers.back().activation;
+  for (int first = 0; first < d.size(); first += batch) {
+    const int n = std::min(batch, d.size() - first);
+    const Matrix<float> X = d.X.middleCols(first, n);
+    const Matrix<float> Y = d.Y.middleCols(first, n);
+    loss += static_cast<double>(net.loss(X, Y)) * n;
+    if (d.classification()) {
+      auto pre = g.value(net.pre_output_node());
+      out.resize(pre.rows(), pre.cols());
+      activation_forward<float>(last, pre, out);
+      const std::vector<int> k = predicted_classes(out);
+      for (int j = 0; j < n; ++j) {
+        correct += (k[j] == d.labels[first + j]);
+        if (ev.confusion.size() > 0) ev.confusion(d.labels[first + j], k[j]) += 1;
+      }
+    }
+  }
+  g.training = was;
+  ev.loss = loss / d.size();
+  if (d.classification()) ev.accuracy = static_cast<double>(correct) / d.size();
+  return ev;
+}
+
+void train(Network<float>& net, TrainState& st, const Dataset& tr, const Dataset* val,
+           const Dataset* test, const TrainOptions& opt, const TrainCallbacks& cb) {
+  using clock = std::chrono::steady_clock;
+  set_threads(opt.threads);
+  const int n = tr.size();
+  const int n_in = tr.features(), n_out = tr.outputs();
+  const int batch = std::max(1, std::min(opt.batch, n));
+  const int batches = (n + batch - 1) / batch;
+  const int n_layers = static_cast<int>(net.spec().layers.size());
+  const bool early = opt.patience > 0 && val && val->size() > 0;
+  const Activation last = net.spec().layers.back().activation;
+  Graph<float>& g = net.graph();
+
+  // Buffers reused by every batch: no allocation in the loop after the first batch.
+  Matrix<float> Xb(n_in, batch), Yb(n_out, batch), out(n_out, batch);
+  std::vector<int> perm(n);
+  std::vector<float> image;
+
+  History& h = st.history;
+  for (int epoch = h.epochs(); epoch < opt.epochs && !st.stopped; ++epoch) {
+    const auto t0 = clock::now();
+    std::mt19937_64 rng(mix_seed(opt.seed, 0x5348, epoch));       // shuffle, noise, shifts
+    std::mt19937_64 drop_rng(mix_seed(opt.seed, 0x4450, epoch));  // dropout masks
+    g.rng = &drop_rng;
+    g.training = true;
+    std::iota(perm.begin(), perm.end(), 0);
+    for (int i = n - 1; i > 0; --i)
+      std::swap(perm[i], perm[rng() % static_cast<std::uint64_t>(i + 1)]);
+    std::normal_distribution<float> noise(0.0f, static_cast<float>(opt.input_noise));
+    std::uniform_int_distribution<int> shift(-opt.max_shift, opt.max_shift);
+    const bool shifting = opt.max_shift > 0 && tr.image_h > 0 && tr.image_w > 0;
+    const double lr = learning_rate(st.optimizer.spec, epoch);
+
+    double loss_sum = 0;
+    long correct = 0;
+    std::vector<double> gnorm(n_layers, 0.0);
+    for (int b = 0; b < batches; ++b) {
+      const int first = b * batch;
+      const int m = std::min(batch, n - first);
+      Xb.resize(n_in, m);  // no reallocation: only the last batch is smaller
+      Yb.resize(n_out, m);
+      for (int j = 0; j < m; ++j) {
+        const int s = perm[first + j];
+        if (shifting) {
+          shift_image(tr.X.col(s).data(), Xb.col(j).data(), tr.image_h, tr.image_w, shift(rng),
+                      shift(rng));
+        } else {
+          Xb.col(j) = tr.X.col(s);
+        }
+        Yb.col(j) = tr.Y.col(s);
+      }
+      if (opt.input_noise > 0)
+        for (Eigen::Index i = 0; i < Xb.size(); ++i) Xb.data()[i] += noise(rng);
+
+      const float loss = net.loss_and_grad(Xb, Yb);
+      loss_sum += static_cast<double>(loss) * m;
+      if (tr.classification()) {
+        auto pre = g.value(net.pre_output_node());
+        out.resize(pre.rows(), pre.cols());
+        activation_forward<float>(last, pre, out);
+        correct += count_correct(out, tr.labels, perm.data() + first);
+      }
+      for (int l = 0; l < n_layers; ++l) gnorm[l] += net.dW(l).norm();
+      st.optimizer.step(net, lr);
+
+      if (cb.on_batch) {
+        const double secs = std::chrono::duration<double>(clock::now() - t0).count();
+        BatchProgress p;
+        p.epoch = epoch;
+        p.epochs = opt.epochs;
+        p.batch = b + 1;
+        p.batches = batches;
+        p.loss = loss_sum / (first + m);
+        p.accuracy = tr.classification() ? static_cast<double>(correct) / (first + m) : kNaN;
+        p.samples_per_second = secs > 0 ? (first + m) / secs : 0;
+        const double per_batch = secs / (b + 1);
+        p.eta_seconds = per_batch * ((batches - b - 1) + double(opt.epochs - epoch - 1) * batches);
+        cb.on_batch(p);
+      }
+    }
+    g.training = false;
+    for (double& x : gnorm) x /= batches;
+    h.train_loss.push_back(loss_sum / n);
+    h.train_acc.push_back(tr.classification() ? static_cast<double>(correct) / n : kNaN);
+    Evaluation ev_val, ev_test;
+    ev_val.loss = ev_test.loss = kNaN;
+    if (val && val->size() > 0) ev_val = evaluate(net, *val, opt.eval_batch);
+    if (test && test->size() > 0) ev_test = evaluate(net, *test, opt.eval_batch);
+    h.val_loss.push_back(ev_val.loss);
+    h.val_acc.push_back(ev_val.accuracy);
+    h.test_loss.push_back(ev_test.loss);
+    h.test_acc.push_back(ev_test.accuracy);
+    h.lr.push_back(lr);
+    h.grad_norm.push_back(gnorm);
+    h.seconds.push_back(std::chrono::duration<double>(clock::now() - t0).count());
+
+    if (early) {
+      if (ev_val.loss < st.best_val - opt.min_delta) {
+        st.best_val = ev_val.loss;
+        st.best_epoch = epoch;
+        st.bad_epochs = 0;
+        if (opt.restore_best) st.best_params = net.params();
+      } else if (++st.bad_epochs >= opt.patience) {
+        st.stopped = true;
+        if (opt.restore_best && !st.best_params.empty())
+          std::copy(st.best_params.begin(), st.best_params.end(), net.params().begin());
+      }
+    }
+    if (cb.on_epoch) cb.on_epoch(epoch, h);
+  }
+  g.rng = nullptr;
+}
+
+}  // namespace ranvier::mlp
