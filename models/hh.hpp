@@ -1,0 +1,78 @@
+// Hodgkin-Huxley 1952 kinetics in the modern convention (rest near -65 mV, V in mV,
+// rates in 1/ms). Everything here is inline and branch-free so that loops over a whole
+// population vectorise (libmvec's exp); the engine's right-hand sides are built from it.
+#pragma once
+
+#include <cmath>
+
+namespace ranvier::models {
+
+// Parameters of one HH neuron (the registry's "hh" entry; defaults are the 1952 values).
+struct HhParams {
+  double C_m = 1.0;       // membrane capacitance [uF/cm2]
+  double g_Na = 120.0;    // maximal sodium conductance [mS/cm2]
+  double g_K = 36.0;      // maximal potassium conductance [mS/cm2]
+  double g_L = 0.3;       // leak conductance [mS/cm2]
+  double E_Na = 50.0;     // sodium reversal [mV]
+  double E_K = -77.0;     // potassium reversal [mV]
+  double E_L = -54.387;   // leak reversal [mV], chosen so that rest is -65 mV
+  double threshold = 0.;  // spike detection level [mV]
+};
+
+// x / (1 - exp(-x)), the shape of alpha_m and alpha_n. It has a removable singularity at
+// x = 0 (value 1). Near 0 the direct formula loses digits to cancellation and is 0/0 at 0,
+// so a Taylor series is blended in with a select (no branch: both sides are computed and
+// the compiler emits a vector blend). Series error at |x| < 1e-2 is below x^6/30240
+// ~ 3e-17 relative; the direct form's cancellation there costs at most ~1e-14.
+inline double x_over_one_minus_exp(double x) {
+  const double direct = x / (1.0 - std::exp(-x));
+  const double x2 = x * x;
+  const double series = 1.0 + 0.5 * x + x2 * (1.0 / 12.0 - x2 * (1.0 / 720.0));
+  return std::fabs(x) < 1e-2 ? series : direct;
+}
+
+// Opening (alpha) and closing (beta) rates [1/ms] of the three gates at V [mV].
+inline double hh_alpha_m(double V) {
+  return x_over_one_minus_exp((V + 40.0) * 0.1);
+}
+inline double hh_beta_m(double V) {
+  return 4.0 * std::exp(-(V + 65.0) * (1.0 / 18.0));
+}
+inline double hh_alpha_h(double V) {
+  return 0.07 * std::exp(-(V + 65.0) * (1.0 / 20.0));
+}
+inline double hh_beta_h(double V) {
+  return 1.0 / (1.0 + std::exp(-(V + 35.0) * 0.1));
+}
+inline double hh_alpha_n(double V) {
+  return 0.1 * x_over_one_minus_exp((V + 55.0) * 0.1);
+}
+inline double hh_beta_n(double V) {
+  return 0.125 * std::exp(-(V + 65.0) * (1.0 / 80.0));
+}
+
+// Steady state of a gate with rates a, b.
+inline double gate_inf(double a, double b) {
+  return a / (a + b);
+}
+
+// Total ionic current [uA/cm2] (outward positive) at V with gates m, h, n.
+inline double hh_ionic_current(const HhParams& p, double V, double m, double h, double n) {
+  const double n2 = n * n;
+  return p.g_Na * m * m * m * h * (V - p.E_Na) + p.g_K * n2 * n2 * (V - p.E_K) +
+         p.g_L * (V - p.E_L);
+}
+
+// The resting potential [mV] with no input: the lowest stable zero of the steady-state
+// current I_ss(V) = I_ion(V, m_inf(V), h_inf(V), n_inf(V)), found by scanning [-120, 60] mV
+// in 0.5 mV steps for an upward sign change and bisecting it to machine precision.
+// Falls back to E_L if there is none.
+double hh_resting_potential(const HhParams& p);
+
+struct HhGates {
+  double m, h, n;
+};
+// Gates at their steady state for a potential V.
+HhGates hh_steady_gates(double V);
+
+}  // namespace ranvier::models

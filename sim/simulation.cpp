@@ -1,0 +1,364 @@
+#include "sim/simulation.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <set>
+
+#include "models/model_info.hpp"
+#include "models/param_check.hpp"
+#include "sim/stimulus.hpp"
+
+namespace ranvier::sim {
+namespace {
+
+const PopulationSpec* find_pop(const RunSpec& s, const std::string& name,
+                               std::size_t* index = nullptr) {
+  for (std::size_t p = 0; p < s.populations.size(); ++p)
+    if (s.populations[p].name == name) {
+      if (index) *index = p;
+      return &s.populations[p];
+    }
+  return nullptr;
+}
+
+std::string pop_names(const RunSpec& s) {
+  std::string r;
+  for (const auto& p : s.populations) r += (r.empty() ? "'" : ", '") + p.name + "'";
+  return r.empty() ? "none" : r;
+}
+
+void check_finite(const std::vector<double>& v, const std::string& key, const char* what) {
+  for (std::size_t i = 0; i < v.size(); ++i)
+    if (!std::isfinite(v[i]))
+      throw SpecError(key, fmt::format("{}: value {} is not finite ({})", what, i, v[i]));
+}
+
+void validate_population(const PopulationSpec& p) {
+  const std::string key = "populations." + p.name;
+  if (p.size == 0)
+    throw SpecError(key + ".size", fmt::format("population '{}' has no neurons", p.name));
+  const models::ModelInfo* m = models::find_model(p.model);
+  if (!m) {
+    std::string known;
+    for (const auto& mi : models::model_registry()) known += (known.empty() ? "" : ", ") + mi.name;
+    throw SpecError(key + ".model", fmt::format("population '{}': unknown model '{}' (known: {})",
+                                                p.name, p.model, known));
+  }
+  const std::string integ = integrator_name(p.integrator);
+  if (std::find(m->integrators.begin(), m->integrators.end(), integ) == m->integrators.end()) {
+    std::string allowed;
+    for (const auto& i : m->integrators) allowed += (allowed.empty() ? "" : ", ") + i;
+    throw SpecError(key + ".integrator",
+                    fmt::format("population '{}': model '{}' has no integrator '{}' (allowed: {})",
+                                p.name, p.model, integ, allowed));
+  }
+  if (p.integrator == Integrator::dopri5) {
+    if (!(p.abs_tol > 0))
+      throw SpecError(key + ".abs_tol", fmt::format("population '{}': abs_tol must be > 0, got {}",
+                                                    p.name, p.abs_tol));
+    if (!(p.rel_tol >= 0))
+      throw SpecError(key + ".rel_tol", fmt::format("population '{}': rel_tol must be >= 0, got {}",
+                                                    p.name, p.rel_tol));
+  }
+  models::check_params(*m, p.name, p.params, p.size);
+  for (const auto& [var, values] : p.initial) {
+    const std::string ikey = key + ".initial." + var;
+    if (!m->find_state(var)) {
+      std::string known;
+      for (const auto& s : m->state) known += (known.empty() ? "" : ", ") + s.name;
+      throw SpecError(ikey, fmt::format("population '{}': model '{}' has no state variable '{}' "
+                                        "(known: {})",
+                                        p.name, p.model, var, known));
+    }
+    if (values.size() != p.size)
+      throw SpecError(ikey, fmt::format("population '{}': initial {} has {} values, expected one "
+                                        "per neuron ({})",
+                                        p.name, var, values.size(), p.size));
+    check_finite(values, ikey, "initial state");
+  }
+}
+
+void check_broadcast(const std::vector<double>& v, std::size_t n, const std::string& key,
+                     const std::string& stim, const char* field) {
+  if (v.size() != 1 && v.size() != n)
+    throw SpecError(key, fmt::format("stimulus '{}': {} needs 1 value or one per targeted neuron "
+                                     "({}), got {}",
+                                     stim, field, n, v.size()));
+  check_finite(v, key, field);
+}
+
+void validate_stimulus(const RunSpec& run, const StimulusSpec& s) {
+  using K = StimulusSpec::Kind;
+  const std::string key = "stimuli." + s.name;
+  const PopulationSpec* p = find_pop(run, s.target);
+  if (!p)
+    throw SpecError(key + ".target", fmt::format("stimulus '{}': no population '{}' (populations: "
+                                                 "{})",
+                                                 s.name, s.target, pop_names(run)));
+  for (auto i : s.neurons)
+    if (i >= p->size)
+      throw SpecError(key + ".neurons", fmt::format("stimulus '{}': neuron {} is out of range "
+                                                    "(population '{}' has {} neurons)",
+                                                    s.name, i, p->name, p->size));
+  const std::size_t n = s.neurons.empty() ? p->size : s.neurons.size();
+  if (std::isnan(s.start) || std::isnan(s.stop) || !(s.start <= s.stop))
+    throw SpecError(key + ".stop", fmt::format("stimulus '{}': stop ({} ms) must not be before "
+                                               "start ({} ms)",
+                                               s.name, s.stop, s.start));
+  switch (s.kind) {
+    case K::constant:
+      check_broadcast(s.values, n, key + ".values", s.name, "values");
+      break;
+    case K::steps:
+    case K::ramp:
+      if (s.times.empty())
+        throw SpecError(key + ".times",
+                        fmt::format("stimulus '{}': needs at least one time", s.name));
+      check_finite(s.times, key + ".times", "times");
+      for (std::size_t k = 1; k < s.times.size(); ++k)
+        if (!(s.times[k] > s.times[k - 1]))
+          throw SpecError(key + ".times",
+                          fmt::format("stimulus '{}': times must be strictly increasing, but "
+                                      "times[{}] = {} ms follows {} ms",
+                                      s.name, k, s.times[k], s.times[k - 1]));
+      if (s.step_values.size() != s.times.size())
+        throw SpecError(key + ".values", fmt::format("stimulus '{}': {} times but {} values",
+                                                     s.name, s.times.size(), s.step_values.size()));
+      for (const auto& v : s.step_values) check_broadcast(v, n, key + ".values", s.name, "values");
+      break;
+    case K::sine:
+      check_broadcast(s.amplitude, n, key + ".amplitude", s.name, "amplitude");
+      check_broadcast(s.frequency_hz, n, key + ".frequency", s.name, "frequency");
+      check_broadcast(s.phase, n, key + ".phase", s.name, "phase");
+      check_broadcast(s.offset, n, key + ".offset", s.name, "offset");
+      break;
+    case K::ornstein_uhlenbeck:
+      if (!(s.tau > 0) || !std::isfinite(s.tau))
+        throw SpecError(key + ".tau", fmt::format("stimulus '{}': the correlation time tau must be "
+                                                  "> 0, got {} ms",
+                                                  s.name, s.tau));
+      [[fallthrough]];
+    case K::white_noise:
+      check_broadcast(s.mean, n, key + ".mean", s.name, "mean");
+      check_broadcast(s.sigma, n, key + ".sigma", s.name, "sigma");
+      for (double v : s.sigma)
+        if (v < 0)
+          throw SpecError(key + ".sigma",
+                          fmt::format("stimulus '{}': sigma must be >= 0, got {}", s.name, v));
+      break;
+  }
+}
+
+void validate_trace(const RunSpec& run, const TraceSpec& t) {
+  const std::string key = "record.traces." + t.name;
+  const PopulationSpec* p = find_pop(run, t.population);
+  if (!p)
+    throw SpecError(key + ".population", fmt::format("trace '{}': no population '{}' "
+                                                     "(populations: {})",
+                                                     t.name, t.population, pop_names(run)));
+  const models::ModelInfo* m = models::find_model(p->model);
+  if (t.variables.empty())
+    throw SpecError(key + ".variables", fmt::format("trace '{}': no variables to record", t.name));
+  for (const auto& v : t.variables)
+    if (v != "I" && !m->find_state(v)) {
+      std::string known;
+      for (const auto& s : m->state) known += s.name + ", ";
+      throw SpecError(key + ".variables",
+                      fmt::format("trace '{}': model '{}' has no variable '{}' (known: {}I)",
+                                  t.name, p->model, v, known));
+    }
+  for (auto i : t.neurons)
+    if (i >= p->size)
+      throw SpecError(key + ".neurons", fmt::format("trace '{}': neuron {} is out of range "
+                                                    "(population '{}' has {} neurons)",
+                                                    t.name, i, p->name, p->size));
+  if (t.every < 1)
+    throw SpecError(key + ".every", fmt::format("trace '{}': every must be >= 1", t.name));
+}
+
+}  // namespace
+
+std::size_t step_count(const RunSpec& s) {
+  return static_cast<std::size_t>(std::llround(s.duration / s.dt));
+}
+
+void validate(const RunSpec& s) {
+  if (!(s.dt > 0) || !std::isfinite(s.dt))
+    throw SpecError("dt", fmt::format("dt must be > 0, got {} ms", s.dt));
+  if (!(s.duration > 0) || !std::isfinite(s.duration))
+    throw SpecError("duration", fmt::format("duration must be > 0, got {} ms", s.duration));
+  if (s.dt > s.duration)
+    throw SpecError(
+        "dt", fmt::format("dt ({} ms) is larger than the duration ({} ms)", s.dt, s.duration));
+  const double steps = s.duration / s.dt;
+  if (std::fabs(steps - std::round(steps)) > 1e-9 * steps)
+    throw SpecError("duration", fmt::format("duration ({} ms) must be a whole number of steps of "
+                                            "dt ({} ms); it is {} steps",
+                                            s.duration, s.dt, steps));
+  if (steps > 1e15) throw SpecError("duration", fmt::format("{} steps are too many", steps));
+  std::set<std::string> names;
+  for (const auto& p : s.populations) {
+    if (!names.insert(p.name).second)
+      throw SpecError("populations." + p.name,
+                      fmt::format("population name '{}' is used twice", p.name));
+    validate_population(p);
+  }
+  names.clear();
+  for (const auto& st : s.stimuli) {
+    if (!names.insert(st.name).second)
+      throw SpecError("stimuli." + st.name,
+                      fmt::format("stimulus name '{}' is used twice", st.name));
+    validate_stimulus(s, st);
+  }
+  for (const auto& name : s.spike_populations)
+    if (!find_pop(s, name))
+      throw SpecError("record.spikes", fmt::format("spikes of unknown population '{}' requested "
+                                                   "(populations: {})",
+                                                   name, pop_names(s)));
+  names.clear();
+  for (const auto& t : s.traces) {
+    if (!names.insert(t.name).second)
+      throw SpecError("record.traces." + t.name,
+                      fmt::format("trace name '{}' is used twice", t.name));
+    validate_trace(s, t);
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+
+namespace {
+constexpr std::size_t kInputVar = std::numeric_limits<std::size_t>::max();  // trace var "I"
+constexpr std::size_t kProgressEvery = 256;                                 // steps
+}  // namespace
+
+struct Simulation::Impl {
+  struct Trace {
+    std::size_t pop, every;
+    std::vector<std::size_t> vars;  // state index, or kInputVar
+    std::vector<std::uint32_t> neurons;
+    std::size_t n;               // neurons per variable
+    std::vector<double> values;  // vars.size() * n
+  };
+
+  RunSpec spec;
+  RunOptions opt;
+  std::size_t n_steps = 0;
+  std::vector<std::unique_ptr<Population>> pops;
+  std::vector<char> record_spikes;  // per population
+  std::vector<Trace> traces;
+  bool ran = false;
+
+  Impl(const RunSpec& s, RunOptions o) : spec(s), opt(o) {
+    validate(spec);
+    n_steps = step_count(spec);
+    const int threads = std::max(1, opt.threads);
+    for (const auto& p : spec.populations) pops.push_back(make_population(p, spec.dt, threads));
+    record_spikes.assign(pops.size(), 0);
+    for (const auto& name : spec.spike_populations) {
+      std::size_t p = 0;
+      find_pop(spec, name, &p);
+      record_spikes[p] = 1;
+    }
+    for (const auto& t : spec.traces) {
+      Trace tr;
+      find_pop(spec, t.population, &tr.pop);
+      tr.every = t.every;
+      const auto* m = models::find_model(spec.populations[tr.pop].model);
+      for (const auto& v : t.variables) {
+        if (v == "I") {
+          tr.vars.push_back(kInputVar);
+          continue;
+        }
+        tr.vars.push_back(static_cast<std::size_t>(m->find_state(v) - m->state.data()));
+      }
+      tr.neurons = t.neurons;
+      tr.n = t.neurons.empty() ? spec.populations[tr.pop].size : t.neurons.size();
+      tr.values.resize(tr.vars.size() * tr.n);
+      traces.push_back(std::move(tr));
+    }
+  }
+
+  [[noreturn]] void throw_fault(std::size_t p, const StateFault& f, double t) const {
+    const PopulationSpec& ps = spec.populations[p];
+    const auto* m = models::find_model(ps.model);
+    const auto* st = m->find_state(f.variable);
+    const std::string unit = st ? std::string(models::canonical_unit(st->quantity)) : "";
+    std::string what;
+    if (std::isnan(f.value))
+      what = "became NaN";
+    else if (std::isinf(f.value))
+      what = "became infinite";
+    else
+      what = fmt::format("reached {:.4g} {}", f.value, unit);
+    std::string msg =
+        fmt::format("population '{}' neuron {}: {} {} at t = {:.10g} ms ({}, dt = {} ms)", ps.name,
+                    f.neuron, f.variable, what, t, integrator_name(ps.integrator), spec.dt);
+    if (!f.detail.empty()) msg += "; " + f.detail;
+    msg += "; the integration blew up — " + pops[p]->advice();
+    throw NumericalFault(msg, t, ps.name, f.neuron, f.variable);
+  }
+
+  void sample(RunSink& sink, std::size_t k, double t, const std::vector<std::vector<double>>& in) {
+    for (std::size_t ti = 0; ti < traces.size(); ++ti) {
+      Trace& tr = traces[ti];
+      if (k % tr.every) continue;
+      for (std::size_t v = 0; v < tr.vars.size(); ++v) {
+        std::span<double> out(tr.values.data() + v * tr.n, tr.n);
+        if (tr.vars[v] != kInputVar) {
+          pops[tr.pop]->read_state(tr.vars[v], tr.neurons, out);
+        } else if (tr.neurons.empty()) {
+          std::copy(in[tr.pop].begin(), in[tr.pop].end(), out.begin());
+        } else {
+          for (std::size_t i = 0; i < tr.n; ++i) out[i] = in[tr.pop][tr.neurons[i]];
+        }
+      }
+      sink.trace_sample(ti, t, tr.values);
+    }
+  }
+
+  void run(RunSink& sink, const ProgressFn& progress) {
+    if (ran) throw std::logic_error("Simulation::run called twice");
+    ran = true;
+    Stimuli stim(spec);
+    std::vector<std::vector<double>> input(pops.size());
+    for (std::size_t p = 0; p < pops.size(); ++p) input[p].resize(pops[p]->size());
+    std::vector<std::vector<Spike>> spikes(pops.size());
+    const double dt = spec.dt, t_end = static_cast<double>(n_steps) * dt;
+    for (std::size_t k = 0;; ++k) {
+      const double t = static_cast<double>(k) * dt;  // never accumulated: no drift
+      for (auto& v : input) std::fill(v.begin(), v.end(), 0.0);
+      stim.add(k, input);
+      sample(sink, k, t, input);
+      if (k == n_steps) break;
+      for (std::size_t p = 0; p < pops.size(); ++p) {
+        spikes[p].clear();
+        pops[p]->advance(t, input[p], spikes[p]);
+      }
+      for (std::size_t p = 0; p < pops.size(); ++p)
+        if (auto f = pops[p]->fault()) throw_fault(p, *f, t + dt);
+      for (std::size_t p = 0; p < pops.size(); ++p)
+        if (record_spikes[p] && !spikes[p].empty()) sink.spikes(p, spikes[p]);
+      if (progress && (k + 1) % kProgressEvery == 0) progress(t + dt, t_end);
+    }
+    if (progress) progress(t_end, t_end);
+  }
+};
+
+Simulation::Simulation(const RunSpec& s, RunOptions o) : impl_(std::make_unique<Impl>(s, o)) {}
+Simulation::~Simulation() = default;
+Simulation::Simulation(Simulation&&) noexcept = default;
+Simulation& Simulation::operator=(Simulation&&) noexcept = default;
+void Simulation::run(RunSink& sink, const ProgressFn& progress) {
+  impl_->run(sink, progress);
+}
+std::size_t Simulation::n_steps() const {
+  return impl_->n_steps;
+}
+const RunSpec& Simulation::spec() const {
+  return impl_->spec;
+}
+
+}  // namespace ranvier::sim

@@ -1,0 +1,62 @@
+// The engine: builds the populations and stimuli of a RunSpec and advances them in fixed
+// steps of dt, handing spikes and trace samples to a RunSink. No I/O here: the HDF5
+// writer and the tests implement RunSink.
+//
+// Step k covers [t_k, t_k + dt), t_k = k dt: the stimuli are sampled at t_k and held over
+// the step. Trace samples are taken at t_j = j * every * dt for j = 0..floor(n_steps /
+// every) (j = 0 is the initial state); variable "I" is the total input of the step that
+// starts at the sample time.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <span>
+
+#include "sim/population.hpp"  // Spike
+#include "sim/spec.hpp"
+
+namespace ranvier::sim {
+
+class RunSink {  // implemented at the edges (HDF5 writer) and in tests
+ public:
+  virtual ~RunSink() = default;
+  // The spikes of population `pop` (index into RunSpec::populations) emitted during one
+  // step, in time order; called only for populations listed in RunSpec::spike_populations.
+  virtual void spikes(std::size_t pop, std::span<const Spike> spikes) = 0;
+  // One sample of trace `trace` (index into RunSpec::traces) at time t (ms), values laid
+  // out variable-major: values[v * n_neurons + i] for variables[v] and neurons[i].
+  virtual void trace_sample(std::size_t trace, double t, std::span<const double> values) = 0;
+};
+
+using ProgressFn = std::function<void(double t_now_ms, double t_end_ms)>;
+
+struct RunOptions {
+  int threads = 1;  // OpenMP threads over neurons; results are identical for any count
+};
+
+// Checks everything that can be checked before running; throws SpecError with the key path.
+void validate(const RunSpec&);
+
+// round(duration / dt), after validate's checks.
+std::size_t step_count(const RunSpec&);
+
+class Simulation {
+ public:
+  explicit Simulation(const RunSpec&, RunOptions = {});  // validates, lowers
+  ~Simulation();
+  Simulation(Simulation&&) noexcept;
+  Simulation& operator=(Simulation&&) noexcept;
+
+  // Runs the whole duration once; throws NumericalFault (the sink has then seen every
+  // step before the faulty one). Progress is reported every few hundred steps.
+  void run(RunSink&, const ProgressFn& = {});
+  std::size_t n_steps() const;
+  const RunSpec& spec() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace ranvier::sim
