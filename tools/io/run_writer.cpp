@@ -4,24 +4,10 @@
 
 #include <fmt/format.h>
 
+#include "sim/population.hpp"
 #include "tools/io/errors.hpp"
 
 namespace ranvier::io {
-
-namespace {
-
-const char* integrator_name(sim::Integrator i) {
-  switch (i) {
-    case sim::Integrator::exact: return "exact";
-    case sim::Integrator::euler: return "euler";
-    case sim::Integrator::rk4: return "rk4";
-    case sim::Integrator::dopri5: return "dopri5";
-    case sim::Integrator::exponential_euler: return "exponential_euler";
-  }
-  return "?";
-}
-
-}  // namespace
 
 RunWriter::RunWriter(const std::string& path, const RunConfig& cfg, const h5::RootInfo& root)
     : cfg_(cfg) {
@@ -40,13 +26,14 @@ RunWriter::RunWriter(const std::string& path, const RunConfig& cfg, const h5::Ro
   h5::write_attr(top, "description", cfg.description);
 
   spike_counts_.assign(spec.populations.size(), 0);
-  spike_streams_.resize(spec.populations.size());
+  for (std::size_t p = 0; p < spec.populations.size(); ++p)
+    spike_streams_.push_back(std::make_unique<SpikeStream>());
   for (std::size_t p = 0; p < spec.populations.size(); ++p) {
     const sim::PopulationSpec& pop = spec.populations[p];
     H5::Group g = h5::ensure_group(file_, "/populations/" + pop.name);
     h5::write_attr(g, "model", pop.model);
     h5::write_attr(g, "size", static_cast<std::uint64_t>(pop.size));
-    h5::write_attr(g, "integrator", integrator_name(pop.integrator));
+    h5::write_attr(g, "integrator", sim::integrator_name(pop.integrator));
     h5::write_attr(g, "input_units", cfg.units.at(pop.name).input);
     H5::Group params = g.createGroup("params");
     for (const auto& [name, values] : pop.params)
@@ -55,7 +42,7 @@ RunWriter::RunWriter(const std::string& path, const RunConfig& cfg, const h5::Ro
     const bool recorded = std::find(spec.spike_populations.begin(), spec.spike_populations.end(),
                                     pop.name) != spec.spike_populations.end();
     if (!recorded) continue;
-    SpikeStream& s = spike_streams_[p];
+    SpikeStream& s = *spike_streams_[p];
     s.group = h5::ensure_group(file_, "/spikes/" + pop.name);
     h5::write_attr(s.group, "sorting", "by_time");
     s.timestamps = std::make_unique<h5::Appendable<double>>(s.group, "timestamps", 0, "ms");
@@ -63,7 +50,8 @@ RunWriter::RunWriter(const std::string& path, const RunConfig& cfg, const h5::Ro
   }
 
   for (const sim::TraceSpec& tr : spec.traces) {
-    TraceStream ts;
+    auto stream = std::make_unique<TraceStream>();
+    TraceStream& ts = *stream;
     const auto& pop = *std::find_if(spec.populations.begin(), spec.populations.end(),
                                     [&](const auto& p) { return p.name == tr.population; });
     std::vector<std::uint64_t> ids;
@@ -82,14 +70,14 @@ RunWriter::RunWriter(const std::string& path, const RunConfig& cfg, const h5::Ro
       ts.per_variable.push_back(std::make_unique<h5::Appendable<double>>(
           vg, "data", ids.size(), cfg.unit_of(tr.population, var)));
     }
-    traces_.push_back(std::move(ts));
+    traces_.push_back(std::move(stream));
   }
 }
 
 RunWriter::~RunWriter() = default;
 
 void RunWriter::spikes(std::size_t pop, std::span<const sim::Spike> spikes) {
-  SpikeStream& s = spike_streams_[pop];
+  SpikeStream& s = *spike_streams_[pop];
   spike_counts_[pop] += spikes.size();
   if (!s.timestamps) return;
   for (const sim::Spike& sp : spikes) {
@@ -99,7 +87,7 @@ void RunWriter::spikes(std::size_t pop, std::span<const sim::Spike> spikes) {
 }
 
 void RunWriter::trace_sample(std::size_t trace, double t, std::span<const double> values) {
-  TraceStream& ts = traces_[trace];
+  TraceStream& ts = *traces_[trace];
   if (ts.samples == 0) ts.first_t = t;
   ++ts.samples;
   for (std::size_t v = 0; v < ts.per_variable.size(); ++v)
@@ -110,7 +98,7 @@ void RunWriter::finish(double wall_seconds) {
   try {
     const sim::RunSpec& spec = cfg_.spec;
     for (std::size_t p = 0; p < spike_streams_.size(); ++p) {
-      SpikeStream& s = spike_streams_[p];
+      SpikeStream& s = *spike_streams_[p];
       if (!s.timestamps) continue;
       s.timestamps->flush();
       s.node_ids->flush();
@@ -121,7 +109,7 @@ void RunWriter::finish(double wall_seconds) {
       h5::write_attr(s.group, "mean_rate_units", "Hz");
     }
     for (std::size_t i = 0; i < traces_.size(); ++i) {
-      TraceStream& ts = traces_[i];
+      TraceStream& ts = *traces_[i];
       const double step = static_cast<double>(spec.traces[i].every) * spec.dt;
       for (std::size_t v = 0; v < ts.per_variable.size(); ++v) {
         ts.per_variable[v]->flush();

@@ -54,9 +54,9 @@ class RunWriter final : public sim::RunSink {
   };
   const RunConfig& cfg_;
   H5::H5File file_;
-  std::vector<SpikeStream> spike_streams_;  // by population index; empty stream if not recorded
+  std::vector<std::unique_ptr<SpikeStream>> spike_streams_;  // by population index; empty stream if not recorded
   std::vector<std::uint64_t> spike_counts_;
-  std::vector<TraceStream> traces_;
+  std::vector<std::unique_ptr<TraceStream>> traces_;
 };
 
 }  // namespace ranvier::io
