@@ -20,7 +20,7 @@ namespace {
 
 fs::path run_example(const std::string& name) {
   const fs::path dir = scratch("config_" + name);
-  ProgramResult r = ranvier("run '" + source_path("configs/" + name + ".yaml") + "' -o out.h5 -q", dir);
+  ProgramResult r = run_ranvier("run '" + source_path("configs/" + name + ".yaml") + "' -o out.h5 -q", dir);
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
   return dir / "out.h5";
@@ -134,9 +134,9 @@ TEST_CASE("configs/hh_noise.yaml: independent noise gives different spike trains
 TEST_CASE("the same config and seed give the same file contents; another seed does not") {
   const fs::path dir = scratch("reproducible");
   const std::string cfg = "'" + source_path("configs/hh_noise.yaml") + "'";
-  REQUIRE(ranvier("run " + cfg + " -o a.h5 -q", dir).exit_code == 0);
-  REQUIRE(ranvier("run " + cfg + " -o b.h5 -q --threads 2", dir).exit_code == 0);
-  REQUIRE(ranvier("run " + cfg + " -o c.h5 -q --seed 4", dir).exit_code == 0);
+  REQUIRE(run_ranvier("run " + cfg + " -o a.h5 -q", dir).exit_code == 0);
+  REQUIRE(run_ranvier("run " + cfg + " -o b.h5 -q --threads 2", dir).exit_code == 0);
+  REQUIRE(run_ranvier("run " + cfg + " -o c.h5 -q --seed 4", dir).exit_code == 0);
   H5::H5File a((dir / "a.h5").string(), H5F_ACC_RDONLY), b((dir / "b.h5").string(), H5F_ACC_RDONLY),
       c((dir / "c.h5").string(), H5F_ACC_RDONLY);
   CHECK(read_spikes(a, "hh").t == read_spikes(b, "hh").t);

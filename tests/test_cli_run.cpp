@@ -38,7 +38,7 @@ struct Case {
 Case run_config(const std::string& name, const std::string& yaml, const std::string& extra = "") {
   Case c{scratch(name), {}};
   write(c.dir / "cfg.yaml", yaml);
-  c.result = ranvier("run cfg.yaml -o out/result.h5 " + extra, c.dir);
+  c.result = run_ranvier("run cfg.yaml -o out/result.h5 " + extra, c.dir);
   return c;
 }
 
@@ -69,7 +69,7 @@ TEST_CASE("unknown key: exit 2, its line, the key path and a did-you-mean") {
 }
 
 TEST_CASE("wrong dimension: exit 2 naming the key and both dimensions") {
-  Case c = run_config("wrong_dimension", std::string(kGood) + "    \n",
+  Case c = run_config("wrong_dimension", kGood,
                       "--set populations.lif.params.tau_m=\"20 mV\"");
   CHECK(c.result.exit_code == 2);
   CHECK(c.result.err.find("populations.lif.params.tau_m") != std::string::npos);
@@ -80,9 +80,12 @@ TEST_CASE("wrong dimension: exit 2 naming the key and both dimensions") {
 
 TEST_CASE("zero or negative time constant: exit 2 with the rule and the line") {
   for (const char* tau : {"0 ms", "-5 ms"}) {
-    Case c = run_config("bad_tau", std::string(kGood) + "    params:\n      tau_m: " + tau + "\n");
+    Case c = run_config("bad_tau", std::string("duration: 50 ms\npopulations:\n  lif:\n"
+                                               "    model: lif\n    params:\n      tau_m: ") +
+                                       tau + "\n");
     CHECK(c.result.exit_code == 2);
-    CHECK(c.result.err.find("cfg.yaml:11:") != std::string::npos);
+    CHECK(c.result.err.find("cfg.yaml:6:14") != std::string::npos);
+    CHECK(c.result.err.find("strictly positive") != std::string::npos);
     CHECK(c.result.err.find("tau_m") != std::string::npos);
     CHECK(c.files_in_out() == 0);
   }
@@ -97,7 +100,7 @@ TEST_CASE("dt larger than the duration: exit 2") {
 
 TEST_CASE("missing config file: exit 2 naming it") {
   const fs::path dir = scratch("missing_config");
-  ProgramResult r = ranvier("run nowhere.yaml -o out/result.h5", dir);
+  ProgramResult r = run_ranvier("run nowhere.yaml -o out/result.h5", dir);
   CHECK(r.exit_code == 2);
   CHECK(r.err.find("nowhere.yaml") != std::string::npos);
   CHECK(r.err.find("cannot open") != std::string::npos);
@@ -108,7 +111,7 @@ TEST_CASE("unwritable output directory: exit 2 before running") {
   // /sys refuses new files even to root, where a chmod'ed directory would not.
   const fs::path dir = scratch("unwritable");
   write(dir / "cfg.yaml", kGood);
-  ProgramResult r = ranvier("run cfg.yaml -o /sys/ranvier-result.h5", dir);
+  ProgramResult r = run_ranvier("run cfg.yaml -o /sys/ranvier-result.h5", dir);
   CHECK(r.exit_code == 2);
   CHECK(r.err.find("cannot write in the output directory '/sys'") != std::string::npos);
   CHECK(!fs::exists("/sys/ranvier-result.h5"));
@@ -118,12 +121,12 @@ TEST_CASE("existing output is kept without --force and replaced with it") {
   Case c = run_config("existing", kGood);
   REQUIRE(c.result.exit_code == 0);
   std::ofstream(c.dir / "out" / "result.h5") << "precious";
-  ProgramResult again = ranvier("run cfg.yaml -o out/result.h5", c.dir);
+  ProgramResult again = run_ranvier("run cfg.yaml -o out/result.h5", c.dir);
   CHECK(again.exit_code == 2);
   CHECK(again.err.find("exists; pass --force") != std::string::npos);
   CHECK(slurp(c.dir / "out" / "result.h5") == "precious");
   CHECK(count_files(c.dir / "out") == 1);
-  ProgramResult forced = ranvier("run cfg.yaml -o out/result.h5 --force", c.dir);
+  ProgramResult forced = run_ranvier("run cfg.yaml -o out/result.h5 --force", c.dir);
   CHECK(forced.exit_code == 0);
   CHECK(slurp(c.dir / "out" / "result.h5") != "precious");
 }
@@ -147,40 +150,40 @@ stimuli:
 TEST_CASE("validate checks without running; --help explains every sub-command") {
   const fs::path dir = scratch("validate");
   write(dir / "cfg.yaml", kGood);
-  ProgramResult ok = ranvier("validate cfg.yaml", dir);
+  ProgramResult ok = run_ranvier("validate cfg.yaml", dir);
   CHECK(ok.exit_code == 0);
   CHECK(ok.out.find("valid") != std::string::npos);
   CHECK(!fs::exists(dir / "out"));
   write(dir / "bad.yaml", std::string(kGood) + "    sise: 3\n");
-  ProgramResult bad = ranvier("validate bad.yaml", dir);
+  ProgramResult bad = run_ranvier("validate bad.yaml", dir);
   CHECK(bad.exit_code == 2);
   CHECK(bad.err.find("did you mean 'size'") != std::string::npos);
 
   for (const char* cmd : {"", "run ", "validate ", "info ", "models "}) {
-    ProgramResult h = ranvier(std::string(cmd) + "--help", dir);
+    ProgramResult h = run_ranvier(std::string(cmd) + "--help", dir);
     CHECK(h.exit_code == 0);
     CHECK(h.out.size() > 100);
   }
-  ProgramResult none = ranvier("", dir);
+  ProgramResult none = run_ranvier("", dir);
   CHECK(none.exit_code == 2);
-  ProgramResult bogus = ranvier("run cfg.yaml --frobnicate", dir);
+  ProgramResult bogus = run_ranvier("run cfg.yaml --frobnicate", dir);
   CHECK(bogus.exit_code == 2);
 }
 
 TEST_CASE("models lists every parameter with unit and default; info describes a result") {
   const fs::path dir = scratch("models_info");
-  ProgramResult m = ranvier("models", dir);
+  ProgramResult m = run_ranvier("models", dir);
   CHECK(m.exit_code == 0);
   for (const char* s : {"lif", "hh", "tau_m", "tau_ref", "g_Na", "uA/cm2", "-54.387"})
     CHECK(m.out.find(s) != std::string::npos);
-  CHECK(ranvier("models nosuch", dir).exit_code == 2);
+  CHECK(run_ranvier("models nosuch", dir).exit_code == 2);
 
   write(dir / "cfg.yaml", kGood);
-  REQUIRE(ranvier("run cfg.yaml -o r.h5 -q", dir).exit_code == 0);
-  ProgramResult i = ranvier("info r.h5", dir);
+  REQUIRE(run_ranvier("run cfg.yaml -o r.h5 -q", dir).exit_code == 0);
+  ProgramResult i = run_ranvier("info r.h5", dir);
   CHECK(i.exit_code == 0);
   CHECK(i.out.find("/spikes/lif/timestamps") != std::string::npos);
   CHECK(i.out.find("[ms]") != std::string::npos);
-  CHECK(ranvier("info cfg.yaml", dir).exit_code == 2);  // not HDF5
-  CHECK(ranvier("info nothing.h5", dir).exit_code == 2);
+  CHECK(run_ranvier("info cfg.yaml", dir).exit_code == 2);  // not HDF5
+  CHECK(run_ranvier("info nothing.h5", dir).exit_code == 2);
 }

@@ -34,7 +34,7 @@ inline std::filesystem::path scratch(const std::string& name) {
 }
 
 // Runs `ranvier <args>` through the shell in `cwd` (args are shell words: quote them).
-inline ProgramResult ranvier(const std::string& args, const std::filesystem::path& cwd) {
+inline ProgramResult run_ranvier(const std::string& args, const std::filesystem::path& cwd) {
   const auto out = cwd / ".stdout", err = cwd / ".stderr";
   const std::string cmd = "cd '" + cwd.string() + "' && '" + RANVIER_EXE + "' " + args + " >'" +
                           out.string() + "' 2>'" + err.string() + "' </dev/null";
