@@ -307,6 +307,7 @@ void read_stimulus(Reader& rd, RunConfig& cfg, const std::string& name, const Co
   if (type == "constant") {
     st.kind = sim::StimulusSpec::Kind::constant;
     st.values = input_values("value");
+    cfg.aliases[fmt::format("stimuli.{}.values", name)] = fmt::format("stimuli.{}.value", name);
   } else if (type == "steps" || type == "ramp") {
     st.kind = type == "steps" ? sim::StimulusSpec::Kind::steps : sim::StimulusSpec::Kind::ramp;
     const ConfigNode times = node.at("times");
@@ -468,14 +469,16 @@ std::string RunConfig::unit_of(const std::string& population, const std::string&
 }
 
 ConfigError RunConfig::locate(const sim::SpecError& e) const {
-  std::string path = e.key_path;
+  std::string key = e.key_path;
+  if (auto alias = aliases.find(key); alias != aliases.end()) key = alias->second;
+  std::string path = key;
   while (!path.empty()) {
     if (auto it = locations.find(path); it != locations.end())
-      return ConfigError(it->second, e.key_path, e.what());
+      return ConfigError(it->second, key, e.what());
     const std::size_t cut = path.find_last_of(".[");
     path = cut == std::string::npos ? std::string() : path.substr(0, cut);
   }
-  return ConfigError("", e.key_path, e.what());
+  return ConfigError("", key, e.what());
 }
 
 }  // namespace ranvier::io

@@ -27,6 +27,9 @@ struct RunConfig {
   // key path -> "file:line:column", for every node read, so that an error found later
   // (by the engine's validation) points at the line that caused it.
   std::map<std::string, std::string> locations;
+  // Engine key path -> the config's own key, where the two differ (a constant stimulus
+  // is written `value:` but stored in StimulusSpec::values).
+  std::map<std::string, std::string> aliases;
 
   // The unit a recorded variable or parameter of `population` is written in.
   std::string unit_of(const std::string& population, const std::string& variable) const;
