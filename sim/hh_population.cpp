@@ -81,9 +81,10 @@ struct HhOdeModel {
       const double I_ion = gNa[i] * (m * m * m * h) * (V - ENa[i]) +
                            gK[i] * (n2 * n2) * (V - EK[i]) + gL[i] * (V - EL[i]);
       dx[i] = (J[i] - I_ion) * iC[i];
-      dx[n + i] = models::hh_alpha_m(V) * (1.0 - m) - models::hh_beta_m(V) * m;
-      dx[2 * n + i] = models::hh_alpha_h(V) * (1.0 - h) - models::hh_beta_h(V) * h;
-      dx[3 * n + i] = models::hh_alpha_n(V) * (1.0 - nk) - models::hh_beta_n(V) * nk;
+      const models::HhRates r = models::hh_rates(V);
+      dx[n + i] = r.am * (1.0 - m) - r.bm * m;
+      dx[2 * n + i] = r.ah * (1.0 - h) - r.bh * h;
+      dx[3 * n + i] = r.an * (1.0 - nk) - r.bn * nk;
     }
   }
 
@@ -110,13 +111,11 @@ struct HhOdeModel {
       const double V_inf = (GNa * ENa[i] + GK * EK[i] + gL[i] * EL[i] + J[i]) / G;  // mV
       dV0[i] = (V_inf - V) * G * iC[i];
       x[i] = V_inf + (V - V_inf) * std::exp(-dt * G * iC[i]);
-      const double am = models::hh_alpha_m(V), bm = models::hh_beta_m(V);
-      const double ah = models::hh_alpha_h(V), bh = models::hh_beta_h(V);
-      const double an = models::hh_alpha_n(V), bn = models::hh_beta_n(V);
-      const double km = am + bm, kh = ah + bh, kn = an + bn;
-      x[n + i] = am / km + (m - am / km) * std::exp(-dt * km);
-      x[2 * n + i] = ah / kh + (h - ah / kh) * std::exp(-dt * kh);
-      x[3 * n + i] = an / kn + (nk - an / kn) * std::exp(-dt * kn);
+      const models::HhRates r = models::hh_rates(V);
+      const double km = r.am + r.bm, kh = r.ah + r.bh, kn = r.an + r.bn;
+      x[n + i] = r.am / km + (m - r.am / km) * std::exp(-dt * km);
+      x[2 * n + i] = r.ah / kh + (h - r.ah / kh) * std::exp(-dt * kh);
+      x[3 * n + i] = r.an / kn + (nk - r.an / kn) * std::exp(-dt * kn);
     }
   }
 

@@ -1,0 +1,73 @@
+// Throughput of uncoupled Hodgkin-Huxley neurons: currents spread uniformly over
+// 0..20 uA/cm2, 1 s simulated at dt = 0.01 ms with rk4 (the Brian2 comparison in the
+// issue: 11.6 M neuron-steps/s on one thread). Counter: neuron-steps per second.
+#include <benchmark/benchmark.h>
+
+#include "models/model_info.hpp"
+#include "sim/simulation.hpp"
+
+using namespace ranvier;
+
+namespace {
+
+struct NullSink : sim::RunSink {
+  std::size_t n_spikes = 0;
+  void spikes(std::size_t, std::span<const sim::Spike> s) override { n_spikes += s.size(); }
+  void trace_sample(std::size_t, double, std::span<const double>) override {}
+};
+
+sim::RunSpec hh_run(std::size_t n, double duration, sim::Integrator integ) {
+  sim::RunSpec run;
+  run.dt = 0.01;
+  run.duration = duration;
+  sim::PopulationSpec p;
+  p.name = "hh";
+  p.model = "hh";
+  p.size = n;
+  p.integrator = integ;
+  for (const auto& ps : models::find_model("hh")->params)
+    p.params[ps.name] = std::vector<double>(n, ps.default_value);
+  run.populations = {p};
+  sim::StimulusSpec s;
+  s.name = "sweep";
+  s.target = "hh";
+  s.kind = sim::StimulusSpec::Kind::constant;
+  for (std::size_t i = 0; i < n; ++i) s.values.push_back(20.0 * i / (n - 1));
+  run.stimuli = {s};
+  run.spike_populations = {"hh"};
+  return run;
+}
+
+void BM_hh(benchmark::State& state, sim::Integrator integ) {
+  const auto n = static_cast<std::size_t>(state.range(0));
+  const int threads = static_cast<int>(state.range(1));
+  const auto run = hh_run(n, 1000.0, integ);
+  std::size_t steps = 0, spikes = 0;
+  for (auto _ : state) {
+    sim::Simulation sim(run, {threads});
+    NullSink sink;
+    sim.run(sink);
+    steps += sim.n_steps();
+    spikes = sink.n_spikes;
+  }
+  state.counters["neuron_steps_per_s"] =
+      benchmark::Counter(static_cast<double>(steps * n), benchmark::Counter::kIsRate);
+  state.counters["spikes"] = static_cast<double>(spikes);
+}
+
+}  // namespace
+
+BENCHMARK_CAPTURE(BM_hh, rk4, sim::Integrator::rk4)
+    ->ArgsProduct({{1000, 10000}, {1, 2}})
+    ->ArgNames({"neurons", "threads"})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
+    ->Iterations(1);
+BENCHMARK_CAPTURE(BM_hh, exponential_euler, sim::Integrator::exponential_euler)
+    ->ArgsProduct({{1000}, {1}})
+    ->ArgNames({"neurons", "threads"})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
+    ->Iterations(1);
+
+BENCHMARK_MAIN();
