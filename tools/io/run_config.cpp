@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "models/model_info.hpp"
+#include "tools/io/config_random.hpp"
 #include "tools/io/errors.hpp"
 
 namespace ranvier::io {
@@ -14,34 +15,6 @@ namespace ranvier::io {
 namespace {
 
 using models::Quantity;
-
-// A small, portable generator for the per-neuron distributions of a config: the same
-// config and seed give the same parameters on every machine and library version
-// (std::normal_distribution does not promise that).
-class SplitMix64 {
- public:
-  explicit SplitMix64(std::uint64_t seed) : state_(seed) {}
-  std::uint64_t next() {
-    std::uint64_t z = (state_ += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-  }
-  double uniform() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }  // [0, 1)
-  double normal() {  // Box-Muller; 1 - u keeps the logarithm finite
-    const double u1 = 1.0 - uniform(), u2 = uniform();
-    return std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * M_PI * u2);
-  }
-
- private:
-  std::uint64_t state_;
-};
-
-std::uint64_t fnv1a(std::string_view s) {
-  std::uint64_t h = 0xcbf29ce484222325ULL;
-  for (unsigned char c : s) h = (h ^ c) * 0x100000001b3ULL;
-  return h;
-}
 
 const std::vector<std::string> kTopKeys = {"description", "seed", "dt", "duration",
                                            "populations", "stimuli", "record"};
@@ -92,9 +65,7 @@ class Reader {
     } else if (n.is_map()) {
       n.expect_keys({"distribution", "low", "high", "mean", "std"});
       const std::string kind = n.at("distribution").as_choice({"uniform", "normal"});
-      // Each key path gets its own stream, so adding a distribution elsewhere in the
-      // config does not change this one's values.
-      SplitMix64 rng(seed_ ^ fnv1a(n.key_path()));
+      ConfigRandom rng(seed_, n.key_path());
       if (kind == "uniform") {
         n.expect_keys({"distribution", "low", "high"});
         auto [lo, u1] = n.at("low").as_quantity_with_flag(q);
@@ -411,6 +382,19 @@ void read_record(Reader& rd, RunConfig& cfg, const ConfigNode& node) {
 
 const std::vector<std::string>& run_config_keys() { return kTopKeys; }
 
+void read_populations(const ConfigNode& populations, std::uint64_t seed, RunConfig& cfg) {
+  Reader rd(cfg, seed);
+  rd.note(populations);
+  if (populations.entries().empty()) populations.fail("needs at least one population");
+  for (const auto& [name, node] : populations.entries()) read_population(rd, cfg, name, node);
+}
+
+std::vector<double> read_per_neuron(const ConfigNode& node, models::Quantity q,
+                                    std::size_t count, std::uint64_t seed, RunConfig& cfg) {
+  Reader rd(cfg, seed);
+  return rd.per_neuron(node, q, count).values;
+}
+
 RunConfig read_run_config(const ConfigDocument& doc, std::optional<std::uint64_t> seed_override) {
   RunConfig cfg;
   const ConfigNode& root = doc.root;
@@ -436,10 +420,7 @@ RunConfig read_run_config(const ConfigDocument& doc, std::optional<std::uint64_t
     duration.fail(fmt::format("the duration ({} ms) is shorter than one time step dt ({} ms)",
                               spec.duration, spec.dt));
 
-  const ConfigNode pops = root.at("populations");
-  rd.note(pops);
-  if (pops.entries().empty()) pops.fail("needs at least one population");
-  for (const auto& [name, node] : pops.entries()) read_population(rd, cfg, name, node);
+  read_populations(root.at("populations"), spec.seed, cfg);
   if (auto stimuli = root.find("stimuli")) {
     rd.note(*stimuli);
     for (const auto& [name, node] : stimuli->entries()) read_stimulus(rd, cfg, name, node);

@@ -41,6 +41,15 @@ struct RunConfig {
 // --seed), when set, replaces the config's seed.
 RunConfig read_run_config(const ConfigDocument& doc, std::optional<std::uint64_t> seed_override = {});
 
+// The `populations` section alone (tuning configs share it with run configs): fills
+// cfg.spec.populations, cfg.units and cfg.locations.
+void read_populations(const ConfigNode& populations, std::uint64_t seed, RunConfig& cfg);
+
+// A per-neuron value as the populations section reads it: one value, a list of `count`,
+// or a seeded distribution ({distribution: uniform, low, high} or {.. normal, mean, std}).
+std::vector<double> read_per_neuron(const ConfigNode& node, models::Quantity q,
+                                    std::size_t count, std::uint64_t seed, RunConfig& cfg);
+
 // Top-level keys of a run config, for messages and docs.
 const std::vector<std::string>& run_config_keys();
 
