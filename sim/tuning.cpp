@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include "models/lif_gain_bias.hpp"
+
 namespace ranvier::sim {
 
 namespace {
@@ -59,7 +61,8 @@ std::vector<double> simulate_rates(const PopulationSpec& pop, std::span<const do
     for (auto& [name, values] : *table) {
       std::vector<double> tiled;
       tiled.reserve(points * n);
-      for (std::size_t p = 0; p < points; ++p) tiled.insert(tiled.end(), values.begin(), values.end());
+      for (std::size_t p = 0; p < points; ++p)
+        tiled.insert(tiled.end(), values.begin(), values.end());
       values = std::move(tiled);
     }
   }
@@ -109,8 +112,8 @@ std::vector<double> input_for_rate(const PopulationSpec& pop, std::span<const do
     std::vector<double> inputs(per_round * n);
     for (std::size_t k = 0; k < per_round; ++k)
       for (std::size_t i = 0; i < n; ++i)
-        inputs[k * n + i] = a[i] + (b[i] - a[i]) * static_cast<double>(k + 1) /
-                                       static_cast<double>(per_round + 1);
+        inputs[k * n + i] =
+            a[i] + (b[i] - a[i]) * static_cast<double>(k + 1) / static_cast<double>(per_round + 1);
     const std::vector<double> rates = simulate_rates(pop, inputs, per_round, settings);
     for (std::size_t i = 0; i < n; ++i) {
       if (b[i] - a[i] <= tolerance) continue;
@@ -127,6 +130,77 @@ std::vector<double> input_for_rate(const PopulationSpec& pop, std::span<const do
     }
   }
   return b;
+}
+
+namespace {
+
+models::LifRateParams lif_params_of(const PopulationSpec& pop, std::size_t i) {
+  const auto& p = pop.params;
+  return {p.at("V_L")[i], p.at("V_th")[i],  p.at("V_reset")[i],
+          p.at("R")[i],   p.at("tau_m")[i], p.at("tau_ref")[i]};
+}
+
+}  // namespace
+
+GainBias solve_gain_bias(const PopulationSpec& pop, const EncodingSpec& enc,
+                         const SweepSettings& settings) {
+  const std::size_t n = pop.size;
+  GainBias gb{std::vector<double>(n), std::vector<double>(n)};
+  for (std::size_t i = 0; i < n; ++i)
+    if (!(enc.intercept[i] < 1.0))
+      throw std::domain_error(fmt::format(
+          "neuron {}: an intercept of {} leaves no range to fire in (intercepts must be below 1)",
+          i, enc.intercept[i]));
+  if (pop.model == "lif") {
+    for (std::size_t i = 0; i < n; ++i) {
+      try {
+        const models::GainBias g =
+            models::lif_gain_bias(lif_params_of(pop, i), enc.max_rate[i], enc.intercept[i]);
+        gb.gain[i] = g.gain;
+        gb.bias[i] = g.bias;
+      } catch (const std::domain_error& e) {
+        throw std::domain_error(fmt::format("neuron {}: {}", i, e.what()));
+      }
+    }
+    return gb;
+  }
+  // No closed form: the onset of repetitive firing and the input of the maximum rate,
+  // both located on the neuron's own simulated f-I curve.
+  const std::vector<double> zero(n, 0.0);
+  const std::vector<double> j_th =
+      input_for_rate(pop, zero, enc.search_from, enc.search_to, enc.tolerance, settings);
+  const std::vector<double> j_max =
+      input_for_rate(pop, enc.max_rate, enc.search_from, enc.search_to, enc.tolerance, settings);
+  for (std::size_t i = 0; i < n; ++i) {
+    gb.gain[i] = (j_max[i] - j_th[i]) / (1.0 - enc.intercept[i]);
+    gb.bias[i] = j_th[i] - gb.gain[i] * enc.intercept[i];
+  }
+  return gb;
+}
+
+std::vector<double> encoded_inputs(const EncodingSpec& enc, const GainBias& gb,
+                                   std::span<const double> s) {
+  const std::size_t n = gb.gain.size(), d = enc.dimensions;
+  std::vector<double> projection(n, 0.0);  // e_i . direction
+  for (std::size_t i = 0; i < n; ++i)
+    for (std::size_t k = 0; k < d; ++k) projection[i] += enc.encoders[i * d + k] * enc.direction[k];
+  std::vector<double> J(s.size() * n);
+  for (std::size_t p = 0; p < s.size(); ++p)
+    for (std::size_t i = 0; i < n; ++i)
+      J[p * n + i] = gb.gain[i] * projection[i] * s[p] + gb.bias[i];
+  return J;
+}
+
+std::vector<double> analytic_lif_rates(const PopulationSpec& pop, std::span<const double> inputs,
+                                       std::size_t points) {
+  const std::size_t n = pop.size;
+  std::vector<double> rates(points * n);
+  for (std::size_t i = 0; i < n; ++i) {
+    const models::LifRateParams params = lif_params_of(pop, i);
+    for (std::size_t p = 0; p < points; ++p)
+      rates[p * n + i] = models::lif_rate(params, inputs[p * n + i]);
+  }
+  return rates;
 }
 
 }  // namespace ranvier::sim

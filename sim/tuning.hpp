@@ -40,4 +40,37 @@ std::vector<double> input_for_rate(const PopulationSpec& pop, std::span<const do
                                    double lo, double hi, double tolerance,
                                    const SweepSettings& settings, std::size_t per_round = 16);
 
+// A heterogeneous population as Nengo builds one: neuron i represents x (d dimensions)
+// through J_i(x) = gain_i (e_i . x) + bias_i, and is given its maximum rate (reached at
+// e_i . x = 1) and its x-intercept (where it starts to fire) instead of gain and bias.
+struct EncodingSpec {
+  std::size_t dimensions = 1;
+  std::vector<double> encoders;   // (n, dimensions), unit rows
+  std::vector<double> direction;  // (dimensions): x = s * direction along the sweep
+  std::vector<double> max_rate;   // (n) Hz
+  std::vector<double> intercept;  // (n), each below 1
+  // Where to search for the onset and max-rate inputs when there is no closed form (HH):
+  double search_from = 0.0, search_to = 100.0, tolerance = 1e-3;  // input units
+};
+
+struct GainBias {
+  std::vector<double> gain;  // (n) input units per unit of e . x
+  std::vector<double> bias;  // (n) input units
+};
+
+// LIF in closed form (models/lif_gain_bias.hpp); other models from their simulated rates
+// (input_for_rate). Throws std::domain_error naming the neuron for an intercept >= 1 or a
+// max rate the neuron cannot reach.
+GainBias solve_gain_bias(const PopulationSpec& pop, const EncodingSpec& enc,
+                         const SweepSettings& settings);
+
+// Inputs for a sweep over s: J[p * n + i] = gain_i (e_i . direction) s_p + bias_i.
+std::vector<double> encoded_inputs(const EncodingSpec& enc, const GainBias& gb,
+                                   std::span<const double> s);
+
+// The analytic LIF rates G(J) [Hz] for inputs laid out as simulate_rates takes them,
+// each neuron with its own parameters. `pop` must be a LIF population.
+std::vector<double> analytic_lif_rates(const PopulationSpec& pop, std::span<const double> inputs,
+                                       std::size_t points);
+
 }  // namespace ranvier::sim

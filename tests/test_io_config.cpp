@@ -54,6 +54,11 @@ TEST_CASE("units convert to the canonical unit of each quantity") {
   CHECK(q("1 mV/MOhm", Quantity::current) == doctest::Approx(1).epsilon(1e-12));
   CHECK(q("10 kOhm", Quantity::resistance) == doctest::Approx(0.01).epsilon(1e-12));
   CHECK(q("200 pF", Quantity::capacitance) == doctest::Approx(0.2).epsilon(1e-12));
+  // Canonical and power-of-ten units convert exactly, not merely within rounding.
+  CHECK(q("40 uA/cm2", Quantity::current_density) == 40.0);
+  CHECK(q("0.3 mS/cm2", Quantity::conductance_density) == 0.3);
+  CHECK(q("1 s", Quantity::time) == 1000.0);
+  CHECK(q("250 pA", Quantity::current) == 0.25);
   CHECK(io::parse_quantity("1.5", Quantity::current).had_unit == false);
   CHECK(io::parse_quantity("1.5 nA", Quantity::current).had_unit == true);
 }

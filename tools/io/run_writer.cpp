@@ -9,6 +9,19 @@
 
 namespace ranvier::io {
 
+void write_populations(H5::H5File& file, const RunConfig& cfg) {
+  for (const sim::PopulationSpec& pop : cfg.spec.populations) {
+    H5::Group g = h5::ensure_group(file, "/populations/" + pop.name);
+    h5::write_attr(g, "model", pop.model);
+    h5::write_attr(g, "size", static_cast<std::uint64_t>(pop.size));
+    h5::write_attr(g, "integrator", sim::integrator_name(pop.integrator));
+    h5::write_attr(g, "input_units", cfg.units.at(pop.name).input);
+    H5::Group params = g.createGroup("params");
+    for (const auto& [name, values] : pop.params)
+      h5::write_vector(params, name, values, cfg.unit_of(pop.name, name));
+  }
+}
+
 RunWriter::RunWriter(const std::string& path, const RunConfig& cfg, const h5::RootInfo& root)
     : cfg_(cfg) {
   h5::quiet_errors();
@@ -28,17 +41,9 @@ RunWriter::RunWriter(const std::string& path, const RunConfig& cfg, const h5::Ro
   spike_counts_.assign(spec.populations.size(), 0);
   for (std::size_t p = 0; p < spec.populations.size(); ++p)
     spike_streams_.push_back(std::make_unique<SpikeStream>());
+  write_populations(file_, cfg);
   for (std::size_t p = 0; p < spec.populations.size(); ++p) {
     const sim::PopulationSpec& pop = spec.populations[p];
-    H5::Group g = h5::ensure_group(file_, "/populations/" + pop.name);
-    h5::write_attr(g, "model", pop.model);
-    h5::write_attr(g, "size", static_cast<std::uint64_t>(pop.size));
-    h5::write_attr(g, "integrator", sim::integrator_name(pop.integrator));
-    h5::write_attr(g, "input_units", cfg.units.at(pop.name).input);
-    H5::Group params = g.createGroup("params");
-    for (const auto& [name, values] : pop.params)
-      h5::write_vector(params, name, values, cfg.unit_of(pop.name, name));
-
     const bool recorded = std::find(spec.spike_populations.begin(), spec.spike_populations.end(),
                                     pop.name) != spec.spike_populations.end();
     if (!recorded) continue;

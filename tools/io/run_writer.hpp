@@ -24,6 +24,9 @@
 
 namespace ranvier::io {
 
+// /populations/<p>: model, size, integrator, input units and every parameter per neuron.
+void write_populations(H5::H5File& file, const RunConfig& cfg);
+
 class RunWriter final : public sim::RunSink {
  public:
   // Creates `path` (a temporary path from OutputFile) and writes everything known

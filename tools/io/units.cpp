@@ -195,7 +195,16 @@ ParsedQuantity parse_quantity(std::string_view text, models::Quantity q) {
                                             text, describe_dimension(unit), models::quantity_name(q),
                                             number, models::canonical_unit(q)));
   }
-  return {number * unit.scale / want.scale, true};
+  // Every unit here is a power of ten of its canonical unit. The scales are products
+  // (1e-6 * 1e4 for uA/cm2) that carry rounding, so snap the ratio to the exact power
+  // and divide for negative ones: "40 uA/cm2" is 40, not 40.000000000000014.
+  const double ratio = unit.scale / want.scale;
+  const double exponent = std::round(std::log10(ratio));
+  if (std::abs(std::log10(ratio) - exponent) < 1e-9 && std::abs(exponent) <= 22) {
+    const double power = std::pow(10.0, std::abs(exponent));  // exact up to 1e22
+    return {exponent >= 0 ? number * power : number / power, true};
+  }
+  return {number * ratio, true};
 }
 
 }  // namespace ranvier::io

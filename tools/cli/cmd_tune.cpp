@@ -1,0 +1,119 @@
+// `ranvier tune`: tuning curves (rate against constant input) of LIF and HH populations,
+// simulated on the engine and, for LIF, analytic; optionally for heterogeneous
+// populations given by maximum rates and intercepts (Nengo's way).
+#include <cmath>
+#include <filesystem>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "sim/simulation.hpp"
+#include "sim/tuning.hpp"
+#include "tools/cli/commands.hpp"
+#include "tools/cli/progress.hpp"
+#include "tools/io/config.hpp"
+#include "tools/io/errors.hpp"
+#include "tools/io/output_file.hpp"
+#include "tools/io/tune_config.hpp"
+#include "tools/io/tuning_file.hpp"
+
+namespace ranvier::cli {
+
+namespace {
+
+struct TuneOptions {
+  std::string config;
+  std::string output;
+  std::vector<std::string> overrides;
+  bool force = false;
+  int threads = 1;
+  std::optional<std::uint64_t> seed;
+};
+
+// Every population checked by the engine's own validation before anything runs.
+void validate_populations(const io::TuneConfig& tc) {
+  sim::RunSpec check;
+  check.dt = tc.settings.dt;
+  check.duration = tc.settings.duration;
+  check.populations = tc.base.spec.populations;
+  try {
+    sim::validate(check);
+  } catch (const sim::SpecError& e) {
+    throw tc.base.locate(e);
+  }
+}
+
+void tune(const TuneOptions& o, Context& ctx) {
+  io::ConfigDocument doc = io::load_config(o.config, o.overrides);
+  io::TuneConfig tc = io::read_tune_config(doc, o.seed);
+  tc.settings.threads = o.threads;
+  validate_populations(tc);
+  const std::string output =
+      o.output.empty()
+          ? (std::filesystem::path("out") / std::filesystem::path(o.config).stem()).string() + ".h5"
+          : o.output;
+  io::OutputFile out(output, o.force);
+
+  Progress progress("tune", ctx.quiet);
+  std::vector<io::TuningResult> results;
+  for (const io::TuneTarget& target : tc.targets) {
+    const sim::PopulationSpec& pop = tc.base.spec.populations[target.population];
+    const std::size_t n = pop.size, points = target.input.size();
+    io::TuningResult r;
+    std::vector<double> J(points * n);
+    if (target.encoding) {
+      try {
+        r.gain_bias = sim::solve_gain_bias(pop, *target.encoding, tc.settings);
+      } catch (const std::domain_error& e) {
+        const std::string key = fmt::format("encoding.{}", pop.name);
+        throw io::ConfigError(tc.base.locations.count(key) ? tc.base.locations.at(key) : o.config,
+                              key, fmt::format("population '{}': {}", pop.name, e.what()));
+      }
+      J = sim::encoded_inputs(*target.encoding, *r.gain_bias, target.input);
+    } else {
+      for (std::size_t p = 0; p < points; ++p)
+        for (std::size_t i = 0; i < n; ++i) J[p * n + i] = target.input[p];
+    }
+    if (tc.simulated)
+      r.rate = sim::simulate_rates(pop, J, points, tc.settings,
+                                   [&](double t, double t_end) { progress.update(t, t_end); });
+    if (tc.analytic) r.rate_analytic = sim::analytic_lif_rates(pop, J, points);
+    progress.finish();
+    if (!ctx.quiet)
+      fmt::print(stderr, "tuned '{}': {} neurons x {} inputs{}\n", pop.name, n, points,
+                 tc.simulated ? fmt::format(", {} ms each", tc.settings.duration) : "");
+    results.push_back(std::move(r));
+  }
+  io::h5::RootInfo root{"tuning", doc.text, o.config, tc.settings.seed};
+  io::write_tuning_file(out.temp_path(), tc, results, root);
+  out.commit();
+  if (!ctx.quiet) fmt::print(stderr, "wrote {} in {:.3f} s\n", output, progress.elapsed());
+}
+
+}  // namespace
+
+void add_tune_commands(CLI::App& app, Context& ctx) {
+  auto o = std::make_shared<TuneOptions>();
+  CLI::App* cmd = app.add_subcommand(
+      "tune", "Tuning curves: firing rate against constant input, simulated and/or analytic");
+  cmd->add_option("config", o->config, "Tuning config (YAML); the schema is in configs/README.md")
+      ->required();
+  cmd->add_option("-o,--output", o->output, "Result file (HDF5); default out/<config name>.h5");
+  cmd->add_option("--set", o->overrides,
+                  "Override a config key: --set sweep.input.points=50 (repeatable)")
+      ->take_all()
+      ->allow_extra_args(false);
+  cmd->add_option("--seed", o->seed, "Replace the config's seed");
+  cmd->add_flag("-f,--force", o->force, "Overwrite the result file if it exists");
+  cmd->add_option("-j,--threads", o->threads, "Threads (OpenMP); results do not depend on it")
+      ->check(CLI::Range(1, 256));
+  cmd->footer(
+      "Example:\n  ranvier tune configs/lif_tuning.yaml -o out/lif_tuning.h5\n"
+      "  /usr/bin/python3 tools/plot_tuning.py out/lif_tuning.h5 -o out/lif_tuning.png");
+  cmd->callback([o, &ctx] { tune(*o, ctx); });
+}
+
+}  // namespace ranvier::cli
