@@ -73,7 +73,17 @@ Network<T>::Network(NetworkSpec spec, bool training, bool input_grad) : spec_(st
   }
   params_.assign(offset, T(0));
   grads_.assign(offset, T(0));
+  build(params_.data(), grads_.data(), training, input_grad);
+}
 
+template <class T>
+Network<T>::Network(Network& master, ReplicaTag) : spec_(master.spec_), tensors_(master.tensors_) {
+  grads_.assign(master.grads_.size(), T(0));
+  build(master.params_.data(), grads_.data(), true, false);
+}
+
+template <class T>
+void Network<T>::build(T* params, T* grads, bool training, bool input_grad) {
   Graph<T>& g = graph_;
   x_ = g.input("x", input_grad);
   t_ = g.input("t");
@@ -82,10 +92,10 @@ Network<T>::Network(NetworkSpec spec, bool training, bool input_grad) : spec_(st
   for (int i = 0; i < n_layers; ++i) {
     const TensorInfo& tw = tensors_[2 * i];
     const TensorInfo& tb = tensors_[2 * i + 1];
-    const NodeId w = g.parameter(tw.name, params_.data() + tw.offset, grads_.data() + tw.offset,
-                                 tw.rows, tw.cols, training);
-    const NodeId bias = g.parameter(tb.name, params_.data() + tb.offset, grads_.data() + tb.offset,
-                                    tb.rows, tb.cols, training);
+    const NodeId w =
+        g.parameter(tw.name, params + tw.offset, grads + tw.offset, tw.rows, tw.cols, training);
+    const NodeId bias =
+        g.parameter(tb.name, params + tb.offset, grads + tb.offset, tb.rows, tb.cols, training);
     const NodeId z = g.add_bias(g.matmul(w, h), bias);
     if (i == n_layers - 1) {
       pre_ = z;
@@ -145,6 +155,16 @@ template <class T>
 T Network<T>::loss_and_grad(const Matrix<T>& X, const Matrix<T>& Y) {
   graph_.bind(x_, X.data(), X.rows(), X.cols());
   graph_.bind(t_, Y.data(), Y.rows(), Y.cols());
+  graph_.forward(loss_);
+  std::fill(grads_.begin(), grads_.end(), T(0));
+  graph_.backward(loss_);
+  return graph_.scalar(loss_);
+}
+
+template <class T>
+T Network<T>::loss_and_grad(const T* X, const T* Y, Eigen::Index n) {
+  graph_.bind(x_, X, spec_.inputs, n);
+  graph_.bind(t_, Y, spec_.outputs(), n);
   graph_.forward(loss_);
   std::fill(grads_.begin(), grads_.end(), T(0));
   graph_.backward(loss_);

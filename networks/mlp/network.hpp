@@ -61,6 +61,10 @@ class Network {
   // `training` false builds an inference-only network (allows heaviside and one_hot);
   // `input_grad` makes d/dx available (Jacobian, gradient checks of the inputs).
   explicit Network(NetworkSpec spec, bool training = true, bool input_grad = false);
+  // A replica for data-parallel training: its own graph and gradient buffer, viewing the
+  // parameters of `master` (which must outlive it and keep its parameter buffer).
+  struct ReplicaTag {};
+  Network(Network& master, ReplicaTag);
   Network(const Network&) = delete;
   Network& operator=(const Network&) = delete;
 
@@ -95,6 +99,8 @@ class Network {
   // Loss and gradients (accumulated into grads()) of a batch X (n_in, n), Y (n_out, n).
   // Clears grads() first.
   T loss_and_grad(const Matrix<T>& X, const Matrix<T>& Y);
+  // The same on raw column-major buffers: X (n_in, n), Y (n_out, n).
+  T loss_and_grad(const T* X, const T* Y, Eigen::Index n);
   // Loss only (no dropout unless graph().training).
   T loss(const Matrix<T>& X, const Matrix<T>& Y);
   // Outputs (n_out, n) of a batch, evaluation mode.
@@ -111,6 +117,8 @@ class Network {
   NodeId x_ = -1, t_ = -1, pre_ = -1, out_ = -1, loss_ = -1;
   NodeId sel_ = -1, sel_sum_ = -1;  // Jacobian rows: sum(out * e_k)
   Matrix<T> e_;                     // (n_out, 1) selector for the Jacobian
+
+  void build(T* params, T* grads, bool training, bool input_grad);
 };
 
 extern template class Network<float>;

@@ -1,7 +1,10 @@
 #include "networks/mlp/train.hpp"
 
+#include "networks/mlp/parallel.hpp"
+
 #include <chrono>
 #include <cmath>
+#include <memory>
 #include <numeric>
 #include <random>
 
@@ -44,6 +47,7 @@ void shift_image(const float* src, float* dst, int h, int w, int dy, int dx) {
 
 void set_threads(int threads) {
   threads = std::max(1, threads);
+  Eigen::initParallel();  // Eigen's static cache sizes, before products run on several threads
   Eigen::setNbThreads(threads);
   omp_set_num_threads(threads);
 }
@@ -102,7 +106,8 @@ Evaluation evaluate(Network<float>& net, const Dataset& d, int batch, bool confu
 void train(Network<float>& net, TrainState& st, const Dataset& tr, const Dataset* val,
            const Dataset* test, const TrainOptions& opt, const TrainCallbacks& cb) {
   using clock = std::chrono::steady_clock;
-  set_threads(opt.threads);
+  // The products run single-threaded inside each member of the team below.
+  set_threads(1);
   const int n = tr.size();
   const int n_in = tr.features(), n_out = tr.outputs();
   const int batch = std::max(1, std::min(opt.batch, n));
@@ -110,20 +115,54 @@ void train(Network<float>& net, TrainState& st, const Dataset& tr, const Dataset
   const int n_layers = static_cast<int>(net.spec().layers.size());
   const bool early = opt.patience > 0 && val && val->size() > 0;
   const Activation last = net.spec().layers.back().activation;
-  Graph<float>& g = net.graph();
+
+  // Data parallelism: with P threads each batch is split into P column blocks, each
+  // block goes through its own replica (own graph and gradient buffer, shared weights),
+  // and the gradients are combined in a fixed order, so a given seed and thread count
+  // always give the same weights. One synchronisation per batch, instead of one per
+  // matrix product if the products themselves were split.
+  const int P = std::max(1, std::min(opt.threads, batch));
+  std::vector<std::unique_ptr<Network<float>>> replicas;
+  for (int r = 1; r < P; ++r)
+    replicas.push_back(std::make_unique<Network<float>>(net, Network<float>::ReplicaTag{}));
+  auto replica = [&](int r) -> Network<float>& { return r == 0 ? net : *replicas[r - 1]; };
+  std::vector<std::mt19937_64> drop_rngs(P);
+  std::vector<double> part_loss(P);
+  std::vector<long> part_correct(P);
+  std::vector<Matrix<float>> outs(P);
+  std::vector<float> weight(P);
+  std::vector<const float*> part_grads(P);
 
   // Buffers reused by every batch: no allocation in the loop after the first batch.
-  Matrix<float> Xb(n_in, batch), Yb(n_out, batch), out(n_out, batch);
+  Matrix<float> Xb(n_in, batch), Yb(n_out, batch);
   std::vector<int> perm(n);
-  std::vector<float> image;
+  Team team(P);
+  int first = 0, m = 0, parts = 1;  // the current batch and how it is split
+  std::function<void(int)> run_part = [&](int r) {
+    const int c0 = static_cast<int>(static_cast<long>(m) * r / parts);
+    const int c1 = static_cast<int>(static_cast<long>(m) * (r + 1) / parts);
+    Network<float>& rep = replica(r);
+    const float l = rep.loss_and_grad(Xb.data() + static_cast<Eigen::Index>(c0) * n_in,
+                                      Yb.data() + static_cast<Eigen::Index>(c0) * n_out, c1 - c0);
+    part_loss[r] = static_cast<double>(l) * (c1 - c0);
+    part_correct[r] = 0;
+    if (tr.classification()) {
+      auto pre = rep.graph().value(rep.pre_output_node());
+      outs[r].resize(pre.rows(), pre.cols());
+      activation_forward<float>(last, pre, outs[r]);
+      part_correct[r] = count_correct(outs[r], tr.labels, perm.data() + first + c0);
+    }
+  };
 
   History& h = st.history;
   for (int epoch = h.epochs(); epoch < opt.epochs && !st.stopped; ++epoch) {
     const auto t0 = clock::now();
-    std::mt19937_64 rng(mix_seed(opt.seed, 0x5348, epoch));       // shuffle, noise, shifts
-    std::mt19937_64 drop_rng(mix_seed(opt.seed, 0x4450, epoch));  // dropout masks
-    g.rng = &drop_rng;
-    g.training = true;
+    std::mt19937_64 rng(mix_seed(opt.seed, 0x5348, epoch));  // shuffle, noise, shifts
+    for (int r = 0; r < P; ++r) {
+      drop_rngs[r].seed(mix_seed(opt.seed, 0x4450 + r, epoch));  // dropout masks
+      replica(r).graph().rng = &drop_rngs[r];
+      replica(r).graph().training = true;
+    }
     std::iota(perm.begin(), perm.end(), 0);
     for (int i = n - 1; i > 0; --i)
       std::swap(perm[i], perm[rng() % static_cast<std::uint64_t>(i + 1)]);
@@ -136,10 +175,8 @@ void train(Network<float>& net, TrainState& st, const Dataset& tr, const Dataset
     long correct = 0;
     std::vector<double> gnorm(n_layers, 0.0);
     for (int b = 0; b < batches; ++b) {
-      const int first = b * batch;
-      const int m = std::min(batch, n - first);
-      Xb.resize(n_in, m);  // no reallocation: only the last batch is smaller
-      Yb.resize(n_out, m);
+      first = b * batch;
+      m = std::min(batch, n - first);
       for (int j = 0; j < m; ++j) {
         const int s = perm[first + j];
         if (shifting) {
@@ -151,15 +188,36 @@ void train(Network<float>& net, TrainState& st, const Dataset& tr, const Dataset
         Yb.col(j) = tr.Y.col(s);
       }
       if (opt.input_noise > 0)
-        for (Eigen::Index i = 0; i < Xb.size(); ++i) Xb.data()[i] += noise(rng);
+        for (Eigen::Index i = 0; i < static_cast<Eigen::Index>(n_in) * m; ++i)
+          Xb.data()[i] += noise(rng);
 
-      const float loss = net.loss_and_grad(Xb, Yb);
-      loss_sum += static_cast<double>(loss) * m;
-      if (tr.classification()) {
-        auto pre = g.value(net.pre_output_node());
-        out.resize(pre.rows(), pre.cols());
-        activation_forward<float>(last, pre, out);
-        correct += count_correct(out, tr.labels, perm.data() + first);
+      parts = std::min(P, m);
+      if (parts == 1) {
+        run_part(0);
+      } else {
+        if (parts == P) {
+          team.run(run_part);
+        } else {  // a last batch smaller than the team
+          for (int r = 0; r < parts; ++r) run_part(r);
+        }
+        // The batch gradient is the sample-weighted mean of the parts' mean gradients.
+        for (int r = 0; r < parts; ++r) {
+          const long c0 = static_cast<long>(m) * r / parts,
+                     c1 = static_cast<long>(m) * (r + 1) / parts;
+          weight[r] = static_cast<float>(c1 - c0) / static_cast<float>(m);
+          part_grads[r] = replica(r).grads().data();
+        }
+        float* g0 = net.grads().data();
+        const auto size = static_cast<std::ptrdiff_t>(net.grads().size());
+        for (std::ptrdiff_t i = 0; i < size; ++i) {
+          float acc = weight[0] * g0[i];
+          for (int r = 1; r < parts; ++r) acc += weight[r] * part_grads[r][i];
+          g0[i] = acc;
+        }
+      }
+      for (int r = 0; r < parts; ++r) {
+        loss_sum += part_loss[r];
+        correct += part_correct[r];
       }
       for (int l = 0; l < n_layers; ++l) gnorm[l] += net.dW(l).norm();
       st.optimizer.step(net, lr);
@@ -179,7 +237,7 @@ void train(Network<float>& net, TrainState& st, const Dataset& tr, const Dataset
         cb.on_batch(p);
       }
     }
-    g.training = false;
+    for (int r = 0; r < P; ++r) replica(r).graph().training = false;
     for (double& x : gnorm) x /= batches;
     h.train_loss.push_back(loss_sum / n);
     h.train_acc.push_back(tr.classification() ? static_cast<double>(correct) / n : kNaN);
@@ -209,7 +267,7 @@ void train(Network<float>& net, TrainState& st, const Dataset& tr, const Dataset
     }
     if (cb.on_epoch) cb.on_epoch(epoch, h);
   }
-  g.rng = nullptr;
+  for (int r = 0; r < P; ++r) replica(r).graph().rng = nullptr;
 }
 
 }  // namespace ranvier::mlp
