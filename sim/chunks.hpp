@@ -30,9 +30,15 @@ inline std::vector<ChunkRange> make_chunks(std::size_t size) {
   return c;
 }
 
-// Calls f(c) for every chunk index, on up to `threads` threads. f must not throw.
+// Calls f(c) for every chunk index, on up to `threads` threads, but only as many as keep
+// at least `min_per_thread` chunks each: a parallel region costs a few microseconds (much
+// more on a loaded machine), which a step of a small population does not pay back.
+// Which thread runs a chunk never changes its result. f must not throw.
 template <class F>
-void for_chunks(std::size_t n_chunks, int threads, F&& f) {
+void for_chunks(std::size_t n_chunks, int threads, std::size_t min_per_thread, F&& f) {
+  threads = static_cast<int>(std::min<std::size_t>(
+      static_cast<std::size_t>(std::max(threads, 1)),
+      std::max<std::size_t>(1, n_chunks / std::max<std::size_t>(1, min_per_thread))));
   if (threads <= 1 || n_chunks <= 1) {
     for (std::size_t c = 0; c < n_chunks; ++c) f(c);
     return;

@@ -16,6 +16,7 @@ namespace {
 struct HhOdeModel {
   static constexpr std::size_t n_vars = 4;  // V [mV], m, h, n
   static constexpr bool resets = false;
+  static constexpr std::size_t min_chunks_per_thread = 1;  // a chunk's rk4 step is ~4 us
 
   explicit HhOdeModel(const PopulationSpec& s) {
     const auto& p = s.params;

@@ -74,7 +74,8 @@ class LifExactPopulation final : public Population {
   }
 
   void advance(double t, std::span<const double> input, std::vector<Spike>& spikes) override {
-    for_chunks(chunks_.size(), threads_, [&](std::size_t c) {
+    // A chunk of the exact integrator takes well under a microsecond: 16 per thread at least.
+    for_chunks(chunks_.size(), threads_, 16, [&](std::size_t c) {
       chunk_spikes_[c].clear();
       chunk_fault_[c].reset();
       step_chunk(c, t, input.data());
@@ -181,6 +182,7 @@ class LifExactPopulation final : public Population {
 struct LifOdeModel {
   static constexpr std::size_t n_vars = 1;
   static constexpr bool resets = true;
+  static constexpr std::size_t min_chunks_per_thread = 4;  // ~1 us of rk4 work per chunk
 
   explicit LifOdeModel(const PopulationSpec& s) : a(s) {
     inv_tau.resize(s.size);

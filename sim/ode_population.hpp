@@ -11,6 +11,7 @@
 // A Model provides:
 //   static constexpr std::size_t n_vars;   // ODE variables, V first
 //   static constexpr bool resets;          // LIF: yes (reset + refractory), HH: no
+//   static constexpr std::size_t min_chunks_per_thread;  // see for_chunks
 //   void rhs(std::size_t begin, std::size_t n, const double* J, const double* x,
 //            double* dxdt) const;           // neurons [begin, begin + n), chunk layout
 //   double threshold(std::size_t i) const;
@@ -83,7 +84,7 @@ class OdePopulation final : public Population {
   }
 
   void advance(double t, std::span<const double> input, std::vector<Spike>& spikes) override {
-    for_chunks(chunks_.size(), threads_, [&](std::size_t ci) {
+    for_chunks(chunks_.size(), threads_, Model::min_chunks_per_thread, [&](std::size_t ci) {
       Chunk& c = chunks_[ci];
       c.spikes.clear();
       c.fault.reset();

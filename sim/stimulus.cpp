@@ -20,7 +20,8 @@ Stimuli::Stimuli(const RunSpec& spec) : dt_(spec.dt), rng_{spec.seed} {
       if (spec.populations[p].name == s.target) l.pop = p;
     l.stream = kStimulusStreamBase + static_cast<std::uint32_t>(si);
     l.neurons = s.neurons;
-    if (l.neurons.empty()) {
+    l.all = l.neurons.empty();
+    if (l.all) {
       l.neurons.resize(spec.populations[l.pop].size);
       std::iota(l.neurons.begin(), l.neurons.end(), 0u);
     }
@@ -94,7 +95,11 @@ void Stimuli::add(std::uint64_t k, std::vector<std::vector<double>>& inputs) {
     double* in = inputs[s.pop].data();
     const std::uint32_t* idx = s.neurons.data();
     const std::size_t n = s.neurons.size();
-    if (s.kind == StimulusSpec::Kind::constant) {  // the common case: one tight loop
+    if (s.kind == StimulusSpec::Kind::constant && s.all) {  // the common case: contiguous
+      const double* v = s.values.data();
+#pragma omp simd
+      for (std::size_t j = 0; j < n; ++j) in[j] += v[j];
+    } else if (s.kind == StimulusSpec::Kind::constant) {
       for (std::size_t j = 0; j < n; ++j) in[idx[j]] += s.values[j];
     } else {
       for (std::size_t j = 0; j < n; ++j) in[idx[j]] += value(s, j, k, t);

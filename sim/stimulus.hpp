@@ -27,6 +27,7 @@ class Stimuli {
     std::size_t pop;                          // index into RunSpec::populations
     std::uint32_t stream;                     // random stream id
     std::vector<std::uint32_t> neurons;       // targeted neurons (population indices)
+    bool all = false;                         // targets the whole population, in order
     double start, stop;                       // ms
     std::vector<double> values;               // constant, per target
     std::vector<double> times;                // steps / ramp [ms]
