@@ -46,11 +46,12 @@ struct CounterRng {
   }
 };
 
-// A uniform double in the open interval (0, 1) from 64 random bits: the top 53 bits plus
-// half an ulp, so 0 is impossible (log(u) is finite) and 1 is impossible.
+// A uniform double in the open interval (0, 1) from 64 random bits: the top 52 bits plus
+// half a step, (x + 1/2) 2^-52, so the extremes are 2^-53 and 1 - 2^-53, both exactly
+// representable: 0 is impossible (log(u) is finite) and so is 1.
 inline double uniform_open01(std::uint32_t hi, std::uint32_t lo) {
-  const std::uint64_t x = (std::uint64_t{hi} << 32 | lo) >> 11;  // 53 bits
-  return (static_cast<double>(x) + 0.5) * 0x1.0p-53;
+  const std::uint64_t x = (std::uint64_t{hi} << 32 | lo) >> 12;  // 52 bits
+  return (static_cast<double>(x) + 0.5) * 0x1.0p-52;
 }
 
 // Two independent standard normals from one Philox block (Box-Muller).
