@@ -1,0 +1,301 @@
+#include "tools/io/datasets.hpp"
+
+#include <zlib.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include <H5Cpp.h>
+#include <fmt/format.h>
+
+#include "tools/io/errors.hpp"
+#include "tools/io/h5.hpp"
+
+namespace ranvier::io {
+
+namespace {
+
+// The whole content of a file, decompressed when it is gzip (zlib reads plain files
+// unchanged).
+std::vector<std::uint8_t> read_maybe_gzip(const std::string& path) {
+  gzFile f = gzopen(path.c_str(), "rb");
+  if (!f) throw DataError(fmt::format("{}: cannot open: {}", path, std::strerror(errno)));
+  std::vector<std::uint8_t> out;
+  std::uint8_t buf[1 << 16];
+  for (;;) {
+    const int n = gzread(f, buf, sizeof buf);
+    if (n < 0) {
+      int code = 0;
+      const std::string msg = gzerror(f, &code);
+      gzclose(f);
+      throw DataError(fmt::format("{}: corrupt or truncated gzip data ({})", path, msg));
+    }
+    if (n == 0) break;
+    out.insert(out.end(), buf, buf + n);
+  }
+  int code = 0;
+  const std::string msg = gzerror(f, &code);
+  gzclose(f);
+  if (code != Z_OK && code != Z_STREAM_END)
+    throw DataError(fmt::format("{}: corrupt or truncated gzip data ({})", path, msg));
+  return out;
+}
+
+std::string trim(std::string s) {
+  const auto b = s.find_first_not_of(" \t\r");
+  const auto e = s.find_last_not_of(" \t\r");
+  return b == std::string::npos ? std::string() : s.substr(b, e - b + 1);
+}
+
+std::vector<std::string> split(const std::string& line, char d) {
+  std::vector<std::string> cells;
+  std::string cell;
+  std::istringstream in(line);
+  while (std::getline(in, cell, d)) cells.push_back(trim(cell));
+  if (!line.empty() && line.back() == d) cells.emplace_back();
+  return cells;
+}
+
+struct CsvTable {
+  std::vector<std::vector<double>> rows;
+  std::vector<int> line;  // file line (1-based) of each row
+  std::size_t columns = 0;
+};
+
+CsvTable read_csv(const std::string& path, char delimiter, bool header) {
+  std::ifstream in(path);
+  if (!in) throw DataError(fmt::format("{}: cannot open: {}", path, std::strerror(errno)));
+  CsvTable t;
+  std::string text;
+  int line_no = 0;
+  bool first = true;
+  while (std::getline(in, text)) {
+    ++line_no;
+    if (trim(text).empty() || trim(text)[0] == '#') continue;
+    if (first && header) {
+      first = false;
+      t.columns = split(text, delimiter).size();
+      continue;
+    }
+    first = false;
+    const std::vector<std::string> cells = split(text, delimiter);
+    if (t.columns == 0) t.columns = cells.size();
+    if (cells.size() != t.columns)
+      throw DataError(fmt::format("{}: row {}: {} columns, but earlier rows have {}", path, line_no,
+                                  cells.size(), t.columns));
+    std::vector<double> row(cells.size());
+    for (std::size_t c = 0; c < cells.size(); ++c) {
+      const std::string& s = cells[c];
+      const char* end = s.data() + s.size();
+      auto [p, ec] = std::from_chars(s.data(), end, row[c]);
+      if (s.empty() || ec != std::errc() || p != end || !std::isfinite(row[c]))
+        throw DataError(
+            fmt::format("{}: row {}, column {}: '{}' is not a number", path, line_no, c + 1, s));
+    }
+    t.rows.push_back(std::move(row));
+    t.line.push_back(line_no);
+  }
+  if (t.rows.empty()) throw DataError(fmt::format("{}: no data rows", path));
+  return t;
+}
+
+void fill_label_targets(mlp::Dataset& d, int classes, int outputs, const std::string& source) {
+  if (classes <= 0) classes = *std::max_element(d.labels.begin(), d.labels.end()) + 1;
+  check_labels(d.labels, classes, source);
+  d.n_classes = classes;
+  if (outputs <= 0) outputs = classes;
+  if (outputs == 1 && classes != 2)
+    throw DataError(
+        fmt::format("{}: one output can only hold two classes, not {}", source, classes));
+  d.Y = mlp::targets_from_labels(d.labels, classes, outputs);
+}
+
+}  // namespace
+
+void check_labels(const std::vector<int>& labels, int classes, const std::string& source) {
+  for (std::size_t i = 0; i < labels.size(); ++i)
+    if (labels[i] < 0 || labels[i] >= classes)
+      throw DataError(fmt::format("{}: label {} of sample {} is out of range: classes are 0 to {}",
+                                  source, labels[i], i, classes - 1));
+}
+
+IdxArray read_idx(const std::string& path) {
+  const std::vector<std::uint8_t> bytes = read_maybe_gzip(path);
+  if (bytes.size() < 4)
+    throw DataError(
+        fmt::format("{}: truncated IDX file: {} bytes, not even a header", path, bytes.size()));
+  if (bytes[0] != 0 || bytes[1] != 0)
+    throw DataError(fmt::format(
+        "{}: not an IDX file: wrong magic number (first bytes {:02x} {:02x}, expected 00 00)", path,
+        bytes[0], bytes[1]));
+  if (bytes[2] != 0x08)
+    throw DataError(fmt::format(
+        "{}: IDX data type 0x{:02x} is not supported (only unsigned bytes, 0x08)", path, bytes[2]));
+  const int rank = bytes[3];
+  if (rank < 1 || rank > 4)
+    throw DataError(fmt::format("{}: IDX file with {} dimensions (1 to 4 expected)", path, rank));
+  const std::size_t header = 4 + 4 * static_cast<std::size_t>(rank);
+  if (bytes.size() < header)
+    throw DataError(fmt::format("{}: truncated IDX file: header of {} bytes, file has {}", path,
+                                header, bytes.size()));
+  IdxArray a;
+  std::size_t count = 1;
+  for (int i = 0; i < rank; ++i) {
+    const std::uint8_t* p = bytes.data() + 4 + 4 * i;
+    const std::uint32_t d = (std::uint32_t(p[0]) << 24) | (std::uint32_t(p[1]) << 16) |
+                            (std::uint32_t(p[2]) << 8) | std::uint32_t(p[3]);
+    a.dims.push_back(static_cast<int>(d));
+    count *= d;
+  }
+  const std::size_t have = bytes.size() - header;
+  if (have < count)
+    throw DataError(fmt::format("{}: truncated IDX file: {} data bytes expected, {} present", path,
+                                count, have));
+  if (have > count)
+    throw DataError(
+        fmt::format("{}: {} bytes after the IDX data ({} expected): not an IDX file "
+                    "of the dimensions in its header",
+                    path, have - count, count));
+  a.data.assign(bytes.begin() + static_cast<std::ptrdiff_t>(header), bytes.end());
+  return a;
+}
+
+mlp::Dataset load_idx_dataset(const std::string& images, const std::string& labels, int classes,
+                              double scale, int limit) {
+  const IdxArray im = read_idx(images);
+  const IdxArray lb = read_idx(labels);
+  if (im.dims.size() < 2)
+    throw DataError(fmt::format("{}: images must have at least 2 dimensions (n, features), not {}",
+                                images, im.dims.size()));
+  if (lb.dims.size() != 1)
+    throw DataError(
+        fmt::format("{}: labels must have 1 dimension, not {}", labels, lb.dims.size()));
+  if (im.dims[0] != lb.dims[0])
+    throw DataError(fmt::format("{} has {} images but {} has {} labels: the counts must agree",
+                                images, im.dims[0], labels, lb.dims[0]));
+  int n = im.dims[0];
+  if (limit > 0) n = std::min(n, limit);
+  const int features = static_cast<int>(im.data.size() / std::max(im.dims[0], 1));
+  mlp::Dataset d;
+  d.X.resize(features, n);
+  const float s = static_cast<float>(scale);
+  for (int j = 0; j < n; ++j)
+    for (int i = 0; i < features; ++i)
+      d.X(i, j) = s * static_cast<float>(im.data[static_cast<std::size_t>(j) * features + i]);
+  d.labels.assign(lb.data.begin(), lb.data.begin() + n);
+  if (im.dims.size() == 3) {
+    d.image_h = im.dims[1];
+    d.image_w = im.dims[2];
+  }
+  fill_label_targets(d, classes, classes, labels);
+  return d;
+}
+
+mlp::Dataset load_csv_dataset(const std::string& path, const CsvOptions& opt) {
+  const CsvTable t = read_csv(path, opt.delimiter, opt.header);
+  const int ncol = static_cast<int>(t.columns);
+  std::vector<int> targets = opt.targets, features = opt.features;
+  if (targets.empty()) targets = {ncol - 1};
+  if (features.empty())
+    for (int c = 0; c < ncol; ++c)
+      if (std::find(targets.begin(), targets.end(), c) == targets.end()) features.push_back(c);
+  for (int c : targets)
+    if (c < 0 || c >= ncol)
+      throw DataError(fmt::format("{}: target column {} does not exist (the file has {} columns)",
+                                  path, c, ncol));
+  for (int c : features)
+    if (c < 0 || c >= ncol)
+      throw DataError(fmt::format("{}: feature column {} does not exist (the file has {} columns)",
+                                  path, c, ncol));
+  if (opt.labels && targets.size() != 1)
+    throw DataError(
+        fmt::format("{}: class labels come from one column, not {}", path, targets.size()));
+  const int n = static_cast<int>(t.rows.size());
+  mlp::Dataset d;
+  d.X.resize(static_cast<Eigen::Index>(features.size()), n);
+  for (int j = 0; j < n; ++j)
+    for (std::size_t i = 0; i < features.size(); ++i)
+      d.X(static_cast<Eigen::Index>(i), j) = static_cast<float>(t.rows[j][features[i]]);
+  if (opt.labels) {
+    for (int j = 0; j < n; ++j) {
+      const double v = t.rows[j][targets[0]];
+      if (v != std::floor(v))
+        throw DataError(fmt::format("{}: row {}, column {}: label {} is not a whole number", path,
+                                    t.line[j], targets[0] + 1, v));
+      if (v < 0 || (opt.classes > 0 && v >= opt.classes))
+        throw DataError(
+            fmt::format("{}: row {}, column {}: label {} is out of range: classes are 0 to {}",
+                        path, t.line[j], targets[0] + 1, v, opt.classes - 1));
+      d.labels.push_back(static_cast<int>(v));
+    }
+    fill_label_targets(d, opt.classes, opt.outputs, path);
+  } else {
+    d.Y.resize(static_cast<Eigen::Index>(targets.size()), n);
+    for (int j = 0; j < n; ++j)
+      for (std::size_t i = 0; i < targets.size(); ++i)
+        d.Y(static_cast<Eigen::Index>(i), j) = static_cast<float>(t.rows[j][targets[i]]);
+  }
+  return d;
+}
+
+mlp::Matrix<float> read_csv_matrix(const std::string& path, char delimiter, bool header) {
+  const CsvTable t = read_csv(path, delimiter, header);
+  mlp::Matrix<float> X(static_cast<Eigen::Index>(t.columns),
+                       static_cast<Eigen::Index>(t.rows.size()));
+  for (std::size_t j = 0; j < t.rows.size(); ++j)
+    for (std::size_t i = 0; i < t.columns; ++i)
+      X(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(j)) =
+          static_cast<float>(t.rows[j][i]);
+  return X;
+}
+
+mlp::Dataset load_h5_dataset(const std::string& path, const H5DataOptions& opt) {
+  h5::quiet_errors();
+  try {
+    H5::H5File file(path, H5F_ACC_RDONLY);
+    std::size_t xr = 0, xc = 0, yr = 0, yc = 0;
+    if (!file.nameExists(opt.x))
+      throw DataError(fmt::format("{}: no dataset '{}' for the inputs", path, opt.x));
+    if (!file.nameExists(opt.y))
+      throw DataError(fmt::format("{}: no dataset '{}' for the targets", path, opt.y));
+    const std::vector<double> x = h5::read_matrix(file.openGroup("/"), opt.x, xr, xc);
+    const std::vector<double> y = h5::read_matrix(file.openGroup("/"), opt.y, yr, yc);
+    if (xr != yr)
+      throw DataError(fmt::format("{}: '{}' has {} samples but '{}' has {}: the counts must agree",
+                                  path, opt.x, xr, opt.y, yr));
+    mlp::Dataset d;
+    d.X.resize(static_cast<Eigen::Index>(xc), static_cast<Eigen::Index>(xr));
+    for (std::size_t j = 0; j < xr; ++j)
+      for (std::size_t i = 0; i < xc; ++i)
+        d.X(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(j)) =
+            static_cast<float>(x[j * xc + i]);
+    if (opt.labels) {
+      if (yc != 1)
+        throw DataError(
+            fmt::format("{}: labels '{}' must be 1-D, not ({}, {})", path, opt.y, yr, yc));
+      for (std::size_t j = 0; j < yr; ++j) {
+        if (y[j] != std::floor(y[j]) || y[j] < 0)
+          throw DataError(
+              fmt::format("{}: label {} of sample {} is not a class number", path, y[j], j));
+        d.labels.push_back(static_cast<int>(y[j]));
+      }
+      fill_label_targets(d, opt.classes, opt.outputs, path);
+    } else {
+      d.Y.resize(static_cast<Eigen::Index>(yc), static_cast<Eigen::Index>(yr));
+      for (std::size_t j = 0; j < yr; ++j)
+        for (std::size_t i = 0; i < yc; ++i)
+          d.Y(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(j)) =
+              static_cast<float>(y[j * yc + i]);
+    }
+    return d;
+  } catch (const H5::Exception& e) {
+    throw DataError(fmt::format("{}: cannot read HDF5 data: {}", path, e.getDetailMsg()));
+  }
+}
+
+}  // namespace ranvier::io

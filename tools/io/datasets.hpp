@@ -1,0 +1,56 @@
+// Reading training data from files into mlp::Dataset: IDX (MNIST, Fashion-MNIST; gzipped
+// or not), CSV (feature and target columns) and HDF5 datasets. Every problem is an
+// io::DataError naming the file and what is wrong (wrong magic, truncation, counts that
+// differ, a non-numeric CSV cell by row and column, a label out of range).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "networks/mlp/data.hpp"
+
+namespace ranvier::io {
+
+// An IDX file: unsigned bytes with their dimensions (dims[0] is the number of items).
+struct IdxArray {
+  std::vector<int> dims;
+  std::vector<std::uint8_t> data;  // row-major, prod(dims) bytes
+};
+// Reads an IDX file of unsigned bytes (type 0x08); gzip-compressed files are detected
+// by their content, not their name.
+IdxArray read_idx(const std::string& path);
+
+// Images (n, h, w) and labels (n) into a data set: X (h*w, n) scaled by `scale`,
+// one-hot targets over `classes`. `limit` > 0 keeps only the first `limit` samples.
+mlp::Dataset load_idx_dataset(const std::string& images, const std::string& labels, int classes,
+                              double scale, int limit = 0);
+
+struct CsvOptions {
+  char delimiter = ',';
+  bool header = false;        // first line holds column names
+  std::vector<int> features;  // 0-based columns; empty: all but the target columns
+  std::vector<int> targets;   // 0-based columns; empty: the last column
+  bool labels = true;         // targets are class labels (one column) or values
+  int classes = 0;            // labels: number of classes (0: max label + 1)
+  int outputs = 0;            // labels: network outputs (1 for a 0/1 target)
+};
+mlp::Dataset load_csv_dataset(const std::string& path, const CsvOptions& opt);
+// A CSV of numbers, one sample per row: (columns, rows) with one sample per column.
+mlp::Matrix<float> read_csv_matrix(const std::string& path, char delimiter = ',',
+                                   bool header = false);
+
+// HDF5: `x` a (n, features) dataset, `y` either 1-D integer labels (classification) or
+// (n, outputs) values.
+struct H5DataOptions {
+  std::string x = "x", y = "y";
+  bool labels = true;
+  int classes = 0;
+  int outputs = 0;
+};
+mlp::Dataset load_h5_dataset(const std::string& path, const H5DataOptions& opt);
+
+// Checks every label of `d` is in [0, classes); throws DataError naming `source`.
+void check_labels(const std::vector<int>& labels, int classes, const std::string& source);
+
+}  // namespace ranvier::io
