@@ -30,7 +30,9 @@ demo: build
 	$(RANVIER) run $(DEMO) -o out/demo.h5 --force
 	$(RANVIER) info out/demo.h5
 	$(PYTHON) tools/plot_traces.py out/demo.h5 -o out/demo.png
-	@echo "demo: wrote out/demo.h5 and out/demo.png"
+	$(RANVIER) tune configs/lif_tuning.yaml -o out/demo_tuning.h5 --force
+	$(PYTHON) tools/plot_tuning.py out/demo_tuning.h5 -o out/demo_tuning.png
+	@echo "demo: wrote out/demo.h5, out/demo.png, out/demo_tuning.h5 and out/demo_tuning.png"
 
 bench: build
 	@for b in $(BUILD)/tools/bench/bench_*; do [ -x "$$b" ] && "$$b" --benchmark_repetitions=5 --benchmark_report_aggregates_only=true; done
