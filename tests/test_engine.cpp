@@ -61,7 +61,7 @@ sim::RunSpec good() {
 
 }  // namespace
 
-TEST_CASE("step count and trace samples: times, count, layout") {
+TEST_CASE("step count and trace samples: times - count - layout") {
   auto run = good();
   run.stimuli[0].neurons = {0, 2};
   run.stimuli[0].values = {0.5, 0.25};
@@ -90,7 +90,7 @@ TEST_CASE("step count and trace samples: times, count, layout") {
   CHECK(last_a[1] == doctest::Approx(0.5 * -std::expm1(-0.9 / 20.0)).epsilon(1e-12));
 }
 
-TEST_CASE("spikes: only listed populations, per step, in time order") {
+TEST_CASE("spikes: only listed populations - per step - in time order") {
   sim::RunSpec run;
   run.dt = 0.1;
   run.duration = 200.0;

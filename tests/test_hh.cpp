@@ -174,7 +174,7 @@ TEST_CASE("HH RK4 error at t = 20 ms shrinks ~16-fold per halving of dt") {
   }
 }
 
-TEST_CASE("HH repetitive firing starts between 6 and 7 uA/cm2; rate rises with current") {
+TEST_CASE("HH repetitive firing starts between 6 and 7 uA/cm2 - rate rises with current") {
   // 1 s of constant current; spikes counted after a 300 ms transient (a current just
   // below the onset can still produce a few damped spikes at its start).
   const std::vector<double> I = {6.0, 7.0, 10.0, 15.0, 20.0};

@@ -62,7 +62,7 @@ std::vector<double> rates_hz(const std::vector<sim::Spike>& spikes, std::size_t 
 
 }  // namespace
 
-TEST_CASE("LIF exact: rate under constant input matches G(v_in)") {
+TEST_CASE("LIF exact: rate under constant input matches G of v_in") {
   const std::vector<double> v_in = {1.01, 1.05, 1.1, 1.5, 2, 5, 10, 50};
   sim::RunSpec run;
   run.dt = 0.1;
@@ -202,7 +202,7 @@ TEST_CASE("LIF Odeint integrators fire at the analytic rate") {
   }
 }
 
-TEST_CASE("LIF rate function G(J) and its derivative") {
+TEST_CASE("LIF rate function G of J and its derivative") {
   const models::LifRateParams p;
   CHECK(models::lif_rate(p, 0.5) == 0.0);
   CHECK(models::lif_rate(p, 1.0) == 0.0);  // exactly at threshold: never reached

@@ -26,7 +26,7 @@ TEST_CASE("uniform_open01 never returns 0 or 1") {
   CHECK(std::isfinite(std::log(uniform_open01(0, 0))));
 }
 
-TEST_CASE("draws are keyed by (seed, stream, neuron, step) and nothing else") {
+TEST_CASE("draws are keyed by seed - stream - neuron - step and nothing else") {
   const CounterRng a{42}, b{43};
   CHECK(normal(a, 1, 2, 3) == normal(a, 1, 2, 3));  // pure function: repeatable
   std::set<double> seen;

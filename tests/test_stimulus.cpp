@@ -58,7 +58,7 @@ Collect run_it(const sim::RunSpec& run, int threads = 1) {
 
 }  // namespace
 
-TEST_CASE("constant: broadcast, per-neuron values, window [start, stop), sums") {
+TEST_CASE("constant: broadcast - per-neuron values - window start to stop - sums") {
   auto run = base(4, 3.0);
   auto a = stim("a", Kind::constant);
   a.values = {1.5};  // broadcast to all four
@@ -151,7 +151,7 @@ double autocorr(const Collect& c, std::size_t lag, double mean, double sd) {
 
 }  // namespace
 
-TEST_CASE("white noise: moments, independence over steps, reproducible, thread-independent") {
+TEST_CASE("white noise: moments - independence over steps - reproducible - thread-independent") {
   auto run = base(500, 200.0);  // 500 neurons x 2001 samples ~ 1e6 independent draws
   auto w = stim("w", Kind::white_noise);
   w.mean = {1.0};
@@ -190,7 +190,7 @@ TEST_CASE("white noise drives a large population identically on 1 and 2 threads"
   CHECK(same);
 }
 
-TEST_CASE("Ornstein-Uhlenbeck: stationary mean, sd and correlation time") {
+TEST_CASE("Ornstein-Uhlenbeck: stationary mean - sd and correlation time") {
   auto run = base(200, 1000.0);  // 200 neurons x 1000 ms, tau = 10 ms, dt = 0.1 ms
   auto o = stim("o", Kind::ornstein_uhlenbeck);
   o.mean = {2.0};
