@@ -127,7 +127,7 @@ struct HhOdeModel {
     for (std::size_t v = 0; v < 4; ++v) xi[v] = init[v][i];
   }
   void begin_step(std::size_t, std::size_t) {}
-  void end_step(std::size_t, std::size_t, double, double, double*, std::span<const Spike>) {}
+  void end_step(std::size_t, std::size_t, double, double, double*, std::span<Spike>) {}
   double extra_state(std::size_t, std::size_t) const {
     return 0.0;
   }

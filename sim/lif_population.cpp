@@ -174,21 +174,27 @@ class LifExactPopulation final : public Population {
 };
 
 // ---------------------------------------------------------------------------------------
-// The Odeint model: dV/dt = active (V_L + R J - V) / tau_m, where `active` is 0 during the
-// refractory period. A crossing found inside a step is reset at the step's end and the
-// time since the crossing counts toward tau_ref; a refractory period that ends inside a
-// step releases the neuron at the next grid point (the exact integrator has no such
-// rounding).
+// The Odeint model: dV/dt = a (V_L + R J - V) / tau_m with a per-neuron time scale `a`
+// held over the step. Free neurons have a = 1, refractory ones a = 0 (V held at V_reset).
+// A neuron released from refractoriness at t_free inside the step [t, t + dt] should
+// integrate only over [t_free, t + dt]: since the input is constant over the step the
+// equation is autonomous, and integrating a f(V) over dt with a = (t + dt - t_free) / dt is
+// exactly integrating f(V) over t + dt - t_free, so the integrator keeps its order and the
+// refractory end is not rounded to the grid. The same holds for a neuron released during
+// the previous step, after a spike (t_free < t, a > 1): this is how a tau_ref shorter than
+// the rest of the step is carried over. A crossing at scaled time s maps back to real time
+// t_free + a (s - t). A crossing is reset at the end of its step (one spike per step at
+// most); the time since the crossing counts toward tau_ref.
 struct LifOdeModel {
   static constexpr std::size_t n_vars = 1;
   static constexpr bool resets = true;
   static constexpr std::size_t min_chunks_per_thread = 4;  // ~1 us of rk4 work per chunk
 
-  explicit LifOdeModel(const PopulationSpec& s) : a(s) {
+  LifOdeModel(const PopulationSpec& s, double dt) : a(s), dt(dt) {
     inv_tau.resize(s.size);
     for (std::size_t i = 0; i < s.size; ++i) inv_tau[i] = 1.0 / a.tau_m[i];
     ref = a.ref_init;
-    active.assign(s.size, 1.0);
+    scale.assign(s.size, 1.0);
   }
 
   void rhs(std::size_t b, std::size_t n, const double* __restrict J, const double* __restrict x,
@@ -196,9 +202,9 @@ struct LifOdeModel {
     const double* __restrict VL = a.V_L.data() + b;
     const double* __restrict R = a.R.data() + b;
     const double* __restrict it = inv_tau.data() + b;
-    const double* __restrict act = active.data() + b;
+    const double* __restrict sc = scale.data() + b;
 #pragma omp simd
-    for (std::size_t i = 0; i < n; ++i) dx[i] = act[i] * (VL[i] + R[i] * J[i] - x[i]) * it[i];
+    for (std::size_t i = 0; i < n; ++i) dx[i] = sc[i] * (VL[i] + R[i] * J[i] - x[i]) * it[i];
   }
   double threshold(std::size_t i) const {
     return a.V_th[i];
@@ -207,24 +213,31 @@ struct LifOdeModel {
     xi[0] = ref[i] > 0 ? a.V_reset[i] : a.V_init[i];
   }
   void begin_step(std::size_t b, std::size_t n) {
-    for (std::size_t i = b; i < b + n; ++i) active[i] = ref[i] > 0 ? 0.0 : 1.0;
+    // ref in (-dt, dt): released at t_free = t + ref; ref >= dt: refractory all step.
+    for (std::size_t i = b; i < b + n; ++i) scale[i] = ref[i] >= dt ? 0.0 : (dt - ref[i]) / dt;
   }
-  void end_step(std::size_t b, std::size_t n, double t, double dt, double* x,
-                std::span<const Spike> spikes) {
+  void end_step(std::size_t b, std::size_t n, double t, double /*dt*/, double* x,
+                std::span<Spike> spikes) {
+    for (Spike& s : spikes) {  // scaled step time -> real time, never before the step
+      const std::size_t i = s.neuron;
+      s.t = std::max(t, t + ref[i] + scale[i] * (s.t - t));
+    }
     for (std::size_t i = b; i < b + n; ++i) ref[i] = std::max(0.0, ref[i] - dt);
     for (const Spike& s : spikes) {
       x[s.neuron - b] = a.V_reset[s.neuron];
-      ref[s.neuron] = std::max(0.0, a.tau_ref[s.neuron] - (t + dt - s.t));
+      // May be negative (down to -dt): released that long before the next step starts.
+      ref[s.neuron] = a.tau_ref[s.neuron] - (t + dt - s.t);
     }
   }
   double extra_state(std::size_t /*var 1: ref_left*/, std::size_t i) const {
-    return ref[i];
+    return std::max(0.0, ref[i]);
   }
 
   LifArrays a;
+  double dt;                    // the step [ms]
   std::vector<double> inv_tau;  // 1 / tau_m [1/ms]
-  std::vector<double> ref;      // refractory time left [ms]
-  std::vector<double> active;   // 1 integrating, 0 refractory (held over a step)
+  std::vector<double> ref;      // refractory time left at the step's start [ms]; < 0: see above
+  std::vector<double> scale;    // time scale a of the step (0 refractory, 1 free)
 };
 
 }  // namespace
@@ -233,7 +246,7 @@ std::unique_ptr<Population> make_lif_population(const PopulationSpec& s, double 
   models::check_params(*models::find_model("lif"), s.name, s.params, s.size);
   if (s.integrator == Integrator::exact)
     return std::make_unique<LifExactPopulation>(s, dt, threads);
-  return std::make_unique<OdePopulation<LifOdeModel>>(LifOdeModel(s), s.size, s.integrator, dt,
+  return std::make_unique<OdePopulation<LifOdeModel>>(LifOdeModel(s, dt), s.size, s.integrator, dt,
                                                       threads, s.abs_tol, s.rel_tol,
                                                       "use a smaller dt or integrator: exact");
 }

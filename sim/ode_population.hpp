@@ -18,7 +18,7 @@
 //   void initial(std::size_t i, double* xi) const;  // xi[v] for v < n_vars
 //   void begin_step(std::size_t begin, std::size_t n);
 //   void end_step(std::size_t begin, std::size_t n, double t, double dt, double* x,
-//                 std::span<const Spike> spikes);    // LIF: reset and refractory
+//                 std::span<Spike> spikes);  // LIF: reset, refractory, time remap
 //   double extra_state(std::size_t var, std::size_t i) const;  // state vars >= n_vars
 //   bool exp_euler(...) optional: see HH.
 #pragma once
@@ -171,8 +171,8 @@ class OdePopulation final : public Population {
         }
       }
     }
+    model_.end_step(c.begin, c.n, t, dt_, c.x.data(), c.spikes);  // may move spike times
     sort_spikes(c.spikes, 0);
-    model_.end_step(c.begin, c.n, t, dt_, c.x.data(), c.spikes);
     const std::size_t bad = first_bad_voltage(c.x.data(), c.n);
     if (bad < c.n) c.fault = StateFault{c.begin + bad, "V", c.x[bad], ""};
   }
