@@ -15,5 +15,6 @@ struct Context {
 void add_run_commands(CLI::App& app, Context& ctx);    // run, validate (cmd_run.cpp)
 void add_info_commands(CLI::App& app, Context& ctx);   // info, models (cmd_info.cpp)
 void add_tune_commands(CLI::App& app, Context& ctx);   // tune (cmd_tune.cpp)
+void add_train_commands(CLI::App& app, Context& ctx);  // train, eval, predict, gradcheck (cmd_train.cpp)
 
 }  // namespace ranvier::cli
