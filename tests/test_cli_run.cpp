@@ -187,3 +187,32 @@ TEST_CASE("models lists every parameter with unit and default; info describes a 
   CHECK(run_ranvier("info cfg.yaml", dir).exit_code == 2);  // not HDF5
   CHECK(run_ranvier("info nothing.h5", dir).exit_code == 2);
 }
+
+TEST_CASE("long runs report progress on stderr; --quiet silences it") {
+  // Progress starts after 2 s of wall time; RANVIER_PROGRESS_DELAY=0 makes this short run
+  // "long" so the test does not depend on the machine's speed.
+  const std::string yaml = R"(dt: 0.01 ms
+duration: 200 ms
+populations:
+  hh: {model: hh, size: 200}
+stimuli:
+  drive: {target: hh, type: constant, value: 10 uA/cm2}
+record: {spikes: none}
+)";
+  const fs::path dir = scratch("progress");
+  write(dir / "cfg.yaml", yaml);
+  ProgramResult r = run_ranvier("run cfg.yaml -o out/p.h5", dir);
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.err.find("run: ") == std::string::npos);  // shorter than 2 s: no progress
+  setenv("RANVIER_PROGRESS_DELAY", "0", 1);
+  r = run_ranvier("run cfg.yaml -o out/q.h5", dir);
+  ProgramResult quiet = run_ranvier("run cfg.yaml -o out/r.h5 --quiet", dir);
+  unsetenv("RANVIER_PROGRESS_DELAY");
+  REQUIRE(r.exit_code == 0);
+  // stderr is a file here, so progress comes as plain lines, each with the ETA.
+  CHECK(r.err.find("run: ") != std::string::npos);
+  CHECK(r.err.find("ETA") != std::string::npos);
+  CHECK(r.err.find('\r') == std::string::npos);
+  REQUIRE(quiet.exit_code == 0);
+  CHECK(quiet.err.empty());
+}

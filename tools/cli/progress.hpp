@@ -1,12 +1,14 @@
 // Progress of a long run on stderr: nothing for the first two seconds (short runs stay
-// quiet), then simulated time, wall time, speed and ETA. On a terminal one line is
-// rewritten in place; otherwise (CI, a log file) a plain line every few seconds.
+// quiet; RANVIER_PROGRESS_DELAY=seconds changes that), then simulated time, wall time,
+// speed and ETA. On a terminal one line is rewritten in place; otherwise (CI, a log
+// file) a plain line at once and then every five seconds.
 #pragma once
 
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 
 #include <fmt/format.h>
@@ -19,6 +21,7 @@ class Progress {
       : label_(std::move(label)),
         quiet_(quiet),
         tty_(::isatty(STDERR_FILENO) != 0),
+        delay_(delay_from_environment()),
         start_(Clock::now()),
         last_(start_) {}
 
@@ -30,7 +33,8 @@ class Progress {
     const auto now = Clock::now();
     const double wall = seconds(now - start_);
     const double since = seconds(now - last_);
-    if (wall < 2.0 || since < (tty_ ? 0.25 : 5.0)) return;
+    if (wall < delay_ || (reported_ && since < (tty_ ? 0.25 : 5.0))) return;
+    reported_ = true;
     last_ = now;
     const double speed = done / wall;
     const double eta = speed > 0 ? (total - done) / speed : 0.0;
@@ -53,11 +57,19 @@ class Progress {
 
  private:
   using Clock = std::chrono::steady_clock;
+  static double delay_from_environment() {
+    const char* text = std::getenv("RANVIER_PROGRESS_DELAY");
+    char* end = nullptr;
+    const double d = text ? std::strtod(text, &end) : 2.0;
+    return text && end != text && d >= 0 ? d : 2.0;
+  }
   static double seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
   std::string label_;
   bool quiet_;
   bool tty_;
-  bool shown_ = false;
+  bool shown_ = false;     // an in-place line is on the terminal
+  bool reported_ = false;  // at least one line was printed
+  double delay_;           // seconds before the first line
   Clock::time_point start_, last_;
 };
 
