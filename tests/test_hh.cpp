@@ -257,3 +257,23 @@ TEST_CASE("HH blow-up: rk4 at dt = 0.5 ms under 10 uA/cm2 throws NumericalFault"
     CHECK(msg.find("exponential_euler") != std::string::npos);
   }
 }
+
+TEST_CASE("HH blow-up with every integrator ends in NumericalFault and never hangs") {
+  // An absurd input (1e7 uA/cm2 drives V at ~1e7 mV/ms): each integrator must stop with a
+  // fault naming the neuron, not loop (dopri5's controller sees NaN or a stalled step).
+  for (auto integ : {sim::Integrator::euler, sim::Integrator::rk4, sim::Integrator::dopri5,
+                     sim::Integrator::exponential_euler}) {
+    auto run = hh_run({0.0, 1e7}, 10.0, 0.1, integ);
+    INFO(std::string(sim::integrator_name(integ)));
+    bool faulted = false;
+    try {
+      Collect sink;
+      sim::Simulation(run).run(sink);
+    } catch (const sim::NumericalFault& e) {
+      faulted = true;
+      CHECK(e.neuron == 1);
+      CHECK(std::string(e.what()).find(sim::integrator_name(integ)) != std::string::npos);
+    }
+    CHECK(faulted);
+  }
+}
