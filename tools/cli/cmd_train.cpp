@@ -68,8 +68,12 @@ class BatchReporter {
       fmt::print(stderr, "{}\n", line);
     }
   }
+  // One line per epoch; for runs of more than 100 epochs, every (epochs/100)-th and the
+  // last, so a 4000-epoch toy run prints 100 lines, not 4000.
   void epoch(int e, int epochs, const mlp::History& h) {
     if (quiet_) return;
+    const int every = (epochs + 99) / 100;
+    if (e + 1 != epochs && (e + 1) % every != 0 && e != 0) return;
     if (tty_ && shown_) fmt::print(stderr, "\r\033[K");
     shown_ = false;
     fmt::print(stderr,
