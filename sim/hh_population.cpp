@@ -120,6 +120,9 @@ struct HhOdeModel {
     }
   }
 
+  const double* thresholds() const {
+    return thr.data();
+  }
   double threshold(std::size_t i) const {
     return thr[i];
   }

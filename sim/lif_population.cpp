@@ -206,6 +206,9 @@ struct LifOdeModel {
 #pragma omp simd
     for (std::size_t i = 0; i < n; ++i) dx[i] = sc[i] * (VL[i] + R[i] * J[i] - x[i]) * it[i];
   }
+  const double* thresholds() const {
+    return a.V_th.data();
+  }
   double threshold(std::size_t i) const {
     return a.V_th[i];
   }

@@ -15,6 +15,7 @@
 //   void rhs(std::size_t begin, std::size_t n, const double* J, const double* x,
 //            double* dxdt) const;           // neurons [begin, begin + n), chunk layout
 //   double threshold(std::size_t i) const;
+//   const double* thresholds() const;      // all neurons' thresholds, contiguous
 //   void initial(std::size_t i, double* xi) const;  // xi[v] for v < n_vars
 //   void begin_step(std::size_t begin, std::size_t n);
 //   void end_step(std::size_t begin, std::size_t n, double t, double dt, double* x,
@@ -162,8 +163,15 @@ class OdePopulation final : public Population {
         else
           c.euler.do_step(sys, c.x, c.dxdt, t, dt_);
       }
-      for (std::size_t o = 0; o < c.n; ++o) {
-        const double thr = model_.threshold(c.begin + o);
+      // Upward crossings are rare: one vectorised pass says whether there are any.
+      const double* V0 = c.V0.data();
+      const double* V1 = c.x.data();
+      const double* thr_p = model_.thresholds() + c.begin;
+      int any = 0;
+#pragma omp simd reduction(| : any)
+      for (std::size_t o = 0; o < c.n; ++o) any |= (V0[o] < thr_p[o]) & (V1[o] >= thr_p[o]);
+      for (std::size_t o = 0; any && o < c.n; ++o) {
+        const double thr = thr_p[o];
         if (c.V0[o] < thr && c.x[o] >= thr) {
           const double th =
               hermite_crossing(c.V0[o], c.dV0[o], c.x[o], dVdt(c, c.x.data(), o, J), dt_, thr);
