@@ -14,20 +14,30 @@ namespace ranvier::sim {
 using Philox4x32 = std::array<std::uint32_t, 4>;
 using PhiloxKey = std::array<std::uint32_t, 2>;
 
-// Philox4x32 with 10 rounds, bit-exact with Random123's philox4x32_R(10, ctr, key).
-inline Philox4x32 philox4x32_10(Philox4x32 ctr, PhiloxKey key) {
+// Philox4x32 with 10 rounds on four counter words held in scalars (so that a loop over
+// many counters vectorises: no array is kept in memory), key (k0, k1).
+inline void philox4x32_10_inplace(std::uint32_t& c0, std::uint32_t& c1, std::uint32_t& c2,
+                                  std::uint32_t& c3, std::uint32_t k0, std::uint32_t k1) {
   constexpr std::uint32_t M0 = 0xD2511F53u, M1 = 0xCD9E8D57u;  // multipliers
   constexpr std::uint32_t W0 = 0x9E3779B9u, W1 = 0xBB67AE85u;  // Weyl key increments
+#pragma GCC unroll 10
   for (int r = 0; r < 10; ++r) {
-    if (r > 0) {
-      key[0] += W0;
-      key[1] += W1;
-    }
-    const std::uint64_t p0 = std::uint64_t{M0} * ctr[0];
-    const std::uint64_t p1 = std::uint64_t{M1} * ctr[2];
-    ctr = {static_cast<std::uint32_t>(p1 >> 32) ^ ctr[1] ^ key[0], static_cast<std::uint32_t>(p1),
-           static_cast<std::uint32_t>(p0 >> 32) ^ ctr[3] ^ key[1], static_cast<std::uint32_t>(p0)};
+    const std::uint64_t p0 = std::uint64_t{M0} * c0;
+    const std::uint64_t p1 = std::uint64_t{M1} * c2;
+    const std::uint32_t n0 = static_cast<std::uint32_t>(p1 >> 32) ^ c1 ^ k0;
+    const std::uint32_t n2 = static_cast<std::uint32_t>(p0 >> 32) ^ c3 ^ k1;
+    c1 = static_cast<std::uint32_t>(p1);
+    c3 = static_cast<std::uint32_t>(p0);
+    c0 = n0;
+    c2 = n2;
+    k0 += W0;
+    k1 += W1;
   }
+}
+
+// Philox4x32 with 10 rounds, bit-exact with Random123's philox4x32_R(10, ctr, key).
+inline Philox4x32 philox4x32_10(Philox4x32 ctr, PhiloxKey key) {
+  philox4x32_10_inplace(ctr[0], ctr[1], ctr[2], ctr[3], key[0], key[1]);
   return ctr;
 }
 
