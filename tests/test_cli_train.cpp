@@ -23,8 +23,11 @@ struct Result {
 };
 
 Result run(const std::string& args) {
-  const std::string cmd =
-      std::string("cd ") + RANVIER_SOURCE_DIR + " && " + RANVIER_EXE + " " + args + " 2>&1";
+  // The program, unless the command line starts with another one (the plot script).
+  const bool program = args.rfind("/usr/bin/", 0) != 0;
+  const std::string cmd = std::string("cd ") + RANVIER_SOURCE_DIR + " && " +
+                          (program ? std::string(RANVIER_EXE) + " " : std::string()) + args +
+                          " 2>&1";
   Result r;
   FILE* p = popen(cmd.c_str(), "r");
   char buf[4096];
@@ -191,4 +194,23 @@ TEST_CASE("config mistakes: unknown key, untrainable activation, bad data file")
   INFO(data.out);
   CHECK(data.code == 2);
   CHECK(data.out.find("wrong magic number") != std::string::npos);
+}
+
+TEST_CASE("tools/plot_training.py writes a non-empty PNG and SVG from a small model file") {
+  if (!fs::exists("/usr/bin/python3")) return;
+  const std::string model = scratch("plot.h5");
+  REQUIRE(run("train configs/function_fit.yaml -q --force --epochs 5 -o " + model).code == 0);
+  for (const char* ext : {".png", ".svg"}) {
+    const std::string image = scratch(std::string("plot") + ext);
+    fs::remove(image);
+    const Result r = run("/usr/bin/python3 tools/plot_training.py " + model + " -o " + image +
+                         " --grad-norms --log");
+    INFO(r.out);
+    CHECK(r.code == 0);
+    REQUIRE(fs::exists(image));
+    CHECK(fs::file_size(image) > 1000);
+  }
+  const Result bad = run("/usr/bin/python3 tools/plot_training.py " + scratch("none.h5") + " -o " +
+                         scratch("none.png"));
+  CHECK(bad.code == 2);
 }
