@@ -77,4 +77,11 @@ BENCHMARK_CAPTURE(BM_hh, exponential_euler, sim::Integrator::exponential_euler)
     ->UseRealTime()
     ->Iterations(1);
 
+BENCHMARK_CAPTURE(BM_hh, dopri5, sim::Integrator::dopri5)  // default tolerances 1e-6
+    ->ArgsProduct({{1000}, {1}})
+    ->ArgNames({"neurons", "threads"})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
+    ->Iterations(1);
+
 BENCHMARK_MAIN();
