@@ -256,3 +256,31 @@ TEST_CASE("LIF: V_reset >= V_th is rejected naming the neuron") {
     CHECK(std::string(e.what()).find("neuron 1") != std::string::npos);
   }
 }
+
+TEST_CASE("LIF exact: dimensional parameters and V_reset below V_L follow the general G") {
+  // mV, MOhm, nA, ms: V_L = -65, V_th = -50, R = 10, tau_m = 10, tau_ref = 2; neuron 1 resets
+  // to -70 mV, below rest, which the general interval tau_ref + tau_m ln((V_inf - V_reset) /
+  // (V_inf - V_th)) covers and the textbook form (V_reset = V_L) does not.
+  sim::RunSpec run;
+  run.dt = 0.1;
+  run.duration = 5000;
+  run.populations = {lif_pop(2)};
+  auto& p = run.populations[0].params;
+  p["V_L"] = {-65, -65};
+  p["V_th"] = {-50, -50};
+  p["V_reset"] = {-65, -70};
+  p["R"] = {10, 10};
+  p["tau_m"] = {10, 10};
+  run.stimuli = {constant({2.0, 2.0})};  // nA: V_inf = -45 mV
+  run.spike_populations = {"lif"};
+  Collect sink;
+  sim::Simulation(run).run(sink);
+  const auto r = rates_hz(sink.spk[0], 2);
+  for (int i = 0; i < 2; ++i) {
+    const models::LifRateParams lp{-65, -50, i == 0 ? -65.0 : -70.0, 10, 10, 2};
+    const double G = models::lif_rate(lp, 2.0);
+    INFO("neuron " << i << ": " << r[i] << " Hz vs G = " << G);
+    CHECK(std::fabs(r[i] - G) / G < 1e-9);  // exact integration: rounding only
+  }
+  CHECK(r[1] < r[0]);  // a deeper reset lengthens the interval
+}
