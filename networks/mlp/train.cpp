@@ -119,8 +119,8 @@ void train(Network<float>& net, TrainState& st, const Dataset& tr, const Dataset
   // Data parallelism: with P threads each batch is split into P column blocks, each
   // block goes through its own replica (own graph and gradient buffer, shared weights),
   // and the gradients are combined in a fixed order, so a given seed and thread count
-  // always give the same weights. One synchronisation per batch, instead of one per
-  // matrix product if the products themselves were split.
+  // always give the same weights, whichever thread ran which block. One synchronisation
+  // per batch, instead of one per matrix product if the products themselves were split.
   const int P = std::max(1, std::min(opt.threads, batch));
   std::vector<std::unique_ptr<Network<float>>> replicas;
   for (int r = 1; r < P; ++r)
@@ -195,11 +195,7 @@ void train(Network<float>& net, TrainState& st, const Dataset& tr, const Dataset
       if (parts == 1) {
         run_part(0);
       } else {
-        if (parts == P) {
-          team.run(run_part);
-        } else {  // a last batch smaller than the team
-          for (int r = 0; r < parts; ++r) run_part(r);
-        }
+        team.run(parts, run_part);
         // The batch gradient is the sample-weighted mean of the parts' mean gradients.
         for (int r = 0; r < parts; ++r) {
           const long c0 = static_cast<long>(m) * r / parts,
