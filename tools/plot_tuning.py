@@ -68,8 +68,9 @@ def main():
         colors = plt.cm.viridis([i / max(1, min(n, args.max_neurons) - 1) for i in range(min(n, args.max_neurons))])
         for i in range(min(n, args.max_neurons)):
             if simulated is not None:
-                ax.plot(x, simulated[:, i], color=colors[i], lw=1.2,
-                        label="simulated" if i == 0 else None)
+                # One neuron: a wide light line, so an identical analytic curve shows on top.
+                ax.plot(x, simulated[:, i], color="tab:blue" if n == 1 else colors[i], lw=4 if n == 1 else 1.2,
+                        alpha=0.5 if n == 1 else 1.0, label="simulated" if i == 0 else None)
             if analytic is not None:
                 ax.plot(x, analytic[:, i], "--", color="k" if n == 1 else colors[i], lw=0.9,
                         label="analytic" if i == 0 else None)
