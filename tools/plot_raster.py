@@ -8,24 +8,14 @@ the population size and the bin width. Writes PNG, SVG or PDF; runs headless.
     /usr/bin/python3 tools/plot_raster.py out/run.h5 -o out/raster.png
 """
 import argparse
-import os
-import sys
+import functools
 
-import matplotlib
+from plot_common import fail, open_result, save, text
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import h5py  # noqa: E402
+import matplotlib.pyplot as plt  # noqa: E402  (plot_common selects the headless backend)
 import numpy as np  # noqa: E402
 
-
-def fail(message):
-    print(f"plot_raster: error: {message}", file=sys.stderr)
-    sys.exit(2)
-
-
-def text(value):
-    return value.decode() if isinstance(value, bytes) else str(value)
+fail = functools.partial(fail, "plot_raster")
 
 
 def main():
@@ -40,14 +30,7 @@ def main():
     if args.bin <= 0:
         fail("--bin must be positive")
 
-    if not os.path.exists(args.result):
-        fail(f"'{args.result}' does not exist")
-    try:
-        f = h5py.File(args.result, "r")
-    except OSError as e:
-        fail(f"'{args.result}' is not a readable HDF5 file ({e})")
-    if "spikes" not in f:
-        fail(f"'{args.result}' has no recorded spikes (/spikes); set record.spikes in the config")
+    f = open_result("plot_raster", args.result, "spikes", "no recorded spikes; set record.spikes in the config")
     pops = [p for p in f["spikes"] if not args.population or p == args.population]
     if not pops:
         fail(f"no spikes of population '{args.population}' in {args.result}")
@@ -79,12 +62,7 @@ def main():
     if description:
         fig.suptitle(description, fontsize=10)
     fig.tight_layout()
-    out_dir = os.path.dirname(os.path.abspath(args.output))
-    os.makedirs(out_dir, exist_ok=True)
-    tmp = os.path.join(out_dir, "." + os.path.basename(args.output) + ".tmp" + os.path.splitext(args.output)[1])
-    fig.savefig(tmp, dpi=120)
-    os.replace(tmp, args.output)
-    print(f"wrote {args.output}")
+    save(fig, args.output)
 
 
 if __name__ == "__main__":

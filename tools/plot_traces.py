@@ -9,24 +9,14 @@ spike times of those neurons marked on the voltage panel. Writes PNG, SVG or PDF
     /usr/bin/python3 tools/plot_traces.py out/lif.h5 -o v.svg --population lif --variables V
 """
 import argparse
-import os
-import sys
+import functools
 
-import matplotlib
+from plot_common import fail, open_result, save, text
 
-matplotlib.use("Agg")  # no display needed
-import matplotlib.pyplot as plt  # noqa: E402
-import h5py  # noqa: E402
+import matplotlib.pyplot as plt  # noqa: E402  (plot_common selects the headless backend)
 import numpy as np  # noqa: E402
 
-
-def fail(message):
-    print(f"plot_traces: error: {message}", file=sys.stderr)
-    sys.exit(2)
-
-
-def text(value):
-    return value.decode() if isinstance(value, bytes) else str(value)
+fail = functools.partial(fail, "plot_traces")
 
 
 def main():
@@ -40,14 +30,8 @@ def main():
     ap.add_argument("--tmax", type=float, help="end of the time axis (ms)")
     args = ap.parse_args()
 
-    if not os.path.exists(args.result):
-        fail(f"'{args.result}' does not exist")
-    try:
-        f = h5py.File(args.result, "r")
-    except OSError as e:
-        fail(f"'{args.result}' is not a readable HDF5 file ({e})")
-    if "report" not in f:
-        fail(f"'{args.result}' has no recorded traces (/report); add a 'record.traces' entry to the config")
+    f = open_result("plot_traces", args.result, "report",
+                    "no recorded traces; add a 'record.traces' entry to the config")
 
     panels = []  # (population, variable, group)
     for pop in f["report"]:
@@ -88,13 +72,7 @@ def main():
     if description:
         fig.suptitle(description, fontsize=10)
     fig.tight_layout()
-    out_dir = os.path.dirname(os.path.abspath(args.output))
-    os.makedirs(out_dir, exist_ok=True)
-    # Written beside the target and renamed, so a failed plot leaves no partial image.
-    tmp = os.path.join(out_dir, "." + os.path.basename(args.output) + ".tmp" + os.path.splitext(args.output)[1])
-    fig.savefig(tmp, dpi=120)
-    os.replace(tmp, args.output)
-    print(f"wrote {args.output}")
+    save(fig, args.output)
 
 
 if __name__ == "__main__":

@@ -8,32 +8,13 @@ Writes PNG, SVG or PDF (by the extension of -o); runs headless.
     /usr/bin/python3 tools/plot_tuning.py out/lif_tuning.h5 -o out/lif_tuning.png
 """
 import argparse
-import os
-import sys
+import functools
 
-import matplotlib
+from plot_common import fail, open_result, save, text
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import h5py  # noqa: E402
+import matplotlib.pyplot as plt  # noqa: E402  (plot_common selects the headless backend)
 
-
-def fail(message):
-    print(f"plot_tuning: error: {message}", file=sys.stderr)
-    sys.exit(2)
-
-
-def text(value):
-    return value.decode() if isinstance(value, bytes) else str(value)
-
-
-def save(fig, output):
-    out_dir = os.path.dirname(os.path.abspath(output))
-    os.makedirs(out_dir, exist_ok=True)
-    tmp = os.path.join(out_dir, "." + os.path.basename(output) + ".tmp" + os.path.splitext(output)[1])
-    fig.savefig(tmp, dpi=120)
-    os.replace(tmp, output)  # no partial image at the target if saving fails
-    print(f"wrote {output}")
+fail = functools.partial(fail, "plot_tuning")
 
 
 def main():
@@ -44,14 +25,7 @@ def main():
     ap.add_argument("--max-neurons", type=int, default=50, help="draw at most this many neurons per population")
     args = ap.parse_args()
 
-    if not os.path.exists(args.result):
-        fail(f"'{args.result}' does not exist")
-    try:
-        f = h5py.File(args.result, "r")
-    except OSError as e:
-        fail(f"'{args.result}' is not a readable HDF5 file ({e})")
-    if "tuning" not in f:
-        fail(f"'{args.result}' has no /tuning group: is it the output of `ranvier tune`?")
+    f = open_result("plot_tuning", args.result, "tuning", "is it the output of `ranvier tune`?")
     pops = [p for p in f["tuning"] if not args.population or p == args.population]
     if not pops:
         fail(f"no population '{args.population}' in {args.result}")
