@@ -214,3 +214,23 @@ TEST_CASE("tools/plot_training.py writes a non-empty PNG and SVG from a small mo
                          scratch("none.png"));
   CHECK(bad.code == 2);
 }
+
+TEST_CASE("predict --jacobian: d output / d input agrees with differences of predictions") {
+  const std::string model = scratch("jac.h5");
+  REQUIRE(run("train configs/function_fit.yaml -q --force -o " + model).code == 0);
+  const std::string in = scratch("jac.csv");
+  std::ofstream(in) << "0.3\n0.301\n0.299\n";
+  const Result j = run("predict " + model + " " + in + " --jacobian");
+  const Result y = run("predict " + model + " " + in);
+  REQUIRE(j.code == 0);
+  REQUIRE(y.code == 0);
+  double d = 0, y0 = 0, yp = 0, ym = 0;
+  REQUIRE(std::sscanf(j.out.c_str(), "%lf", &d) == 1);
+  REQUIRE(std::sscanf(y.out.c_str(), "%lf\n%lf\n%lf", &y0, &yp, &ym) == 3);
+  // Central difference with h = 1e-3 of a float network printed to 7 digits: truncation
+  // ~h^2 |f'''| ~ 1e-5 and rounding ~1e-7 / h = 1e-4, so 1e-3 relative is ample.
+  CHECK(d == doctest::Approx((yp - ym) / 0.002).epsilon(1e-3));
+  // and it is the slope of sin(pi x) the network learnt: pi cos(0.3 pi) = 1.85 (a fit of
+  // noisy samples, so within 10%)
+  CHECK(d == doctest::Approx(1.8466).epsilon(0.1));
+}

@@ -218,7 +218,7 @@ void eval(const EvalCommand& o) {
 
 struct PredictCommand {
   std::string model, inputs, output;
-  bool header = false, force = false;
+  bool header = false, force = false, jacobian = false;
 };
 
 void predict(const PredictCommand& o, Context& ctx) {
@@ -232,10 +232,25 @@ void predict(const PredictCommand& o, Context& ctx) {
   net.params() = m.params;
   const mlp::Matrix<float> Y = net.predict(X);
   std::string text;
-  for (Eigen::Index j = 0; j < Y.cols(); ++j) {
-    for (Eigen::Index i = 0; i < Y.rows(); ++i)
-      text += fmt::format("{}{:.7g}", i ? "," : "", Y(i, j));
-    text += "\n";
+  if (o.jacobian) {
+    // d output / d input of each row, by backprop in double: row-major (n_out, n_in)
+    // flattened, with respect to the inputs as given (before the input scale).
+    mlp::Network<double> dnet(m.spec, /*training=*/false, /*input_grad=*/true);
+    dnet.copy_params_from(net);
+    for (Eigen::Index j = 0; j < X.cols(); ++j) {
+      const mlp::Matrix<double> J =
+          dnet.jacobian(X.col(j).cast<double>()) * static_cast<double>(m.input_scale);
+      for (Eigen::Index r = 0; r < J.rows(); ++r)
+        for (Eigen::Index c = 0; c < J.cols(); ++c)
+          text += fmt::format("{}{:.7g}", r + c ? "," : "", J(r, c));
+      text += "\n";
+    }
+  } else {
+    for (Eigen::Index j = 0; j < Y.cols(); ++j) {
+      for (Eigen::Index i = 0; i < Y.rows(); ++i)
+        text += fmt::format("{}{:.7g}", i ? "," : "", Y(i, j));
+      text += "\n";
+    }
   }
   if (o.output.empty()) {
     fmt::print("{}", text);
@@ -340,6 +355,9 @@ void add_train_commands(CLI::App& app, Context& ctx) {
       ->required();
   pc->add_option("-o,--output", p->output, "Write the outputs (CSV) here instead of stdout");
   pc->add_flag("--header", p->header, "The first row of the inputs holds column names");
+  pc->add_flag("--jacobian", p->jacobian,
+               "Instead of the outputs, write the Jacobian d output / d input at each input "
+               "row: n_out x n_in values per row, output by output (computed by backprop)");
   pc->add_flag("--force", p->force, "Overwrite the output file if it exists");
   pc->callback([p, &ctx] { predict(*p, ctx); });
 
