@@ -9,6 +9,7 @@
 
 #include "sim/simulation.hpp"
 #include "tools/cli/commands.hpp"
+#include "tools/cli/config_options.hpp"
 #include "tools/cli/progress.hpp"
 #include "tools/io/config.hpp"
 #include "tools/io/errors.hpp"
@@ -20,32 +21,8 @@ namespace ranvier::cli {
 
 namespace {
 
-struct RunOptions {
-  std::string config;
-  std::string output;
-  std::vector<std::string> overrides;
-  bool force = false;
-  int threads = 1;
-  std::optional<std::uint64_t> seed;
-};
-
-std::string default_output(const std::string& config) {
-  return (std::filesystem::path("out") / std::filesystem::path(config).stem()).string() + ".h5";
-}
-
-void add_config_options(CLI::App* cmd, RunOptions& o) {
-  cmd->add_option("config", o.config, "Run config (YAML); the schema is in configs/README.md")
-      ->required();
-  cmd->add_option("--set", o.overrides,
-                  "Override a config key: --set populations.lif.params.tau_ref=\"1 ms\" "
-                  "(repeatable; the value is YAML, units as in the file)")
-      ->take_all()
-      ->allow_extra_args(false);
-  cmd->add_option("--seed", o.seed, "Replace the config's seed");
-}
-
 // Reads, lowers and validates: every error here is the user's, with file:line:column.
-std::pair<io::ConfigDocument, io::RunConfig> load(const RunOptions& o) {
+std::pair<io::ConfigDocument, io::RunConfig> load(const ConfigOptions& o) {
   io::ConfigDocument doc = io::load_config(o.config, o.overrides);
   io::RunConfig cfg = io::read_run_config(doc, o.seed);
   try {
@@ -62,9 +39,9 @@ std::size_t total_neurons(const sim::RunSpec& spec) {
   return n;
 }
 
-void run(const RunOptions& o, Context& ctx) {
+void run(const ConfigOptions& o, Context& ctx) {
   auto [doc, cfg] = load(o);
-  const std::string output = o.output.empty() ? default_output(o.config) : o.output;
+  const std::string output = o.output_or_default();
   io::OutputFile out(output, o.force);  // refuses before the run, not after it
 
   sim::Simulation simulation(cfg.spec, sim::RunOptions{o.threads});
@@ -98,7 +75,7 @@ void run(const RunOptions& o, Context& ctx) {
   }
 }
 
-void validate(const RunOptions& o) {
+void validate(const ConfigOptions& o) {
   auto [doc, cfg] = load(o);
   const sim::RunSpec& s = cfg.spec;
   fmt::print("{}: valid: {} population(s), {} neurons, {} stimuli, {} trace(s); {} steps of {} ms "
@@ -110,15 +87,11 @@ void validate(const RunOptions& o) {
 }  // namespace
 
 void add_run_commands(CLI::App& app, Context& ctx) {
-  auto opts = std::make_shared<RunOptions>();
+  auto opts = std::make_shared<ConfigOptions>();
   CLI::App* run_cmd = app.add_subcommand(
       "run", "Run a simulation config and write its spikes and traces to HDF5");
-  add_config_options(run_cmd, *opts);
-  run_cmd->add_option("-o,--output", opts->output,
-                      "Result file (HDF5); default out/<config name>.h5");
-  run_cmd->add_flag("-f,--force", opts->force, "Overwrite the result file if it exists");
-  run_cmd->add_option("-j,--threads", opts->threads, "Threads (OpenMP); results do not depend on it")
-      ->check(CLI::Range(1, 256));
+  add_config_options(run_cmd, *opts, "Run config", "populations.lif.params.tau_ref=\"1 ms\"");
+  add_output_options(run_cmd, *opts);
   run_cmd->footer(
       "Example:\n  ranvier run configs/hh_step.yaml -o out/hh_step.h5\n"
       "  ranvier run configs/lif.yaml --set populations.lif.params.tau_ref=\"1 ms\" --force\n"
@@ -126,10 +99,10 @@ void add_run_commands(CLI::App& app, Context& ctx) {
       "error.");
   run_cmd->callback([opts, &ctx] { run(*opts, ctx); });
 
-  auto vopts = std::make_shared<RunOptions>();
+  auto vopts = std::make_shared<ConfigOptions>();
   CLI::App* validate_cmd =
       app.add_subcommand("validate", "Check a run config (keys, units, values) without running it");
-  add_config_options(validate_cmd, *vopts);
+  add_config_options(validate_cmd, *vopts, "Run config", "populations.lif.size=20");
   validate_cmd->callback([vopts] { validate(*vopts); });
 }
 

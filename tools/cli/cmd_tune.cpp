@@ -13,6 +13,7 @@
 #include "sim/simulation.hpp"
 #include "sim/tuning.hpp"
 #include "tools/cli/commands.hpp"
+#include "tools/cli/config_options.hpp"
 #include "tools/cli/progress.hpp"
 #include "tools/io/config.hpp"
 #include "tools/io/errors.hpp"
@@ -23,15 +24,6 @@
 namespace ranvier::cli {
 
 namespace {
-
-struct TuneOptions {
-  std::string config;
-  std::string output;
-  std::vector<std::string> overrides;
-  bool force = false;
-  int threads = 1;
-  std::optional<std::uint64_t> seed;
-};
 
 // Every population checked by the engine's own validation before anything runs.
 void validate_populations(const io::TuneConfig& tc) {
@@ -46,15 +38,12 @@ void validate_populations(const io::TuneConfig& tc) {
   }
 }
 
-void tune(const TuneOptions& o, Context& ctx) {
+void tune(const ConfigOptions& o, Context& ctx) {
   io::ConfigDocument doc = io::load_config(o.config, o.overrides);
   io::TuneConfig tc = io::read_tune_config(doc, o.seed);
   tc.settings.threads = o.threads;
   validate_populations(tc);
-  const std::string output =
-      o.output.empty()
-          ? (std::filesystem::path("out") / std::filesystem::path(o.config).stem()).string() + ".h5"
-          : o.output;
+  const std::string output = o.output_or_default();
   io::OutputFile out(output, o.force);
 
   Progress progress("tune", ctx.quiet);
@@ -96,20 +85,11 @@ void tune(const TuneOptions& o, Context& ctx) {
 }  // namespace
 
 void add_tune_commands(CLI::App& app, Context& ctx) {
-  auto o = std::make_shared<TuneOptions>();
+  auto o = std::make_shared<ConfigOptions>();
   CLI::App* cmd = app.add_subcommand(
       "tune", "Tuning curves: firing rate against constant input, simulated and/or analytic");
-  cmd->add_option("config", o->config, "Tuning config (YAML); the schema is in configs/README.md")
-      ->required();
-  cmd->add_option("-o,--output", o->output, "Result file (HDF5); default out/<config name>.h5");
-  cmd->add_option("--set", o->overrides,
-                  "Override a config key: --set sweep.input.points=50 (repeatable)")
-      ->take_all()
-      ->allow_extra_args(false);
-  cmd->add_option("--seed", o->seed, "Replace the config's seed");
-  cmd->add_flag("-f,--force", o->force, "Overwrite the result file if it exists");
-  cmd->add_option("-j,--threads", o->threads, "Threads (OpenMP); results do not depend on it")
-      ->check(CLI::Range(1, 256));
+  add_config_options(cmd, *o, "Tuning config", "sweep.input.points=50");
+  add_output_options(cmd, *o);
   cmd->footer(
       "Example:\n  ranvier tune configs/lif_tuning.yaml -o out/lif_tuning.h5\n"
       "  /usr/bin/python3 tools/plot_tuning.py out/lif_tuning.h5 -o out/lif_tuning.png");
