@@ -123,7 +123,10 @@ class Graph {
     T* v = nullptr;  // value (rows, cols), column-major
     T* g = nullptr;  // gradient, same shape
     Eigen::Index rows = 0, cols = 0;
-    std::vector<T> vstore, gstore, aux;  // owned buffers (capacity kept across batches)
+    // Owned buffers (capacity kept across batches), 64-byte aligned: Eigen peels the
+    // unaligned head of a reduction (softmax sums, dot products) off in scalars, so the
+    // rounding of a sum would otherwise depend on where malloc put the buffer.
+    std::vector<T, Eigen::aligned_allocator<T>> vstore, gstore, aux;
     std::function<void(Graph&, Node&)> fwd;
     std::function<void(Graph&, Node&)> bwd;
     Activation act;    // activation nodes
