@@ -99,6 +99,13 @@ TEST_CASE("HH rates: removable singularities and the one-exp kernel form") {
   }
   MESSAGE("kernel rates vs reference formulas, worst rel. error " << worst);
   CHECK(worst < 5e-13);
+  // Far outside (a blown-up state): finite, nonnegative rates, never NaN, down to the
+  // potential where exp(-u/10) itself overflows (~ -7000 mV).
+  for (double V : {-500.0, -2000.0, -3000.0, -6000.0, 500.0, 3000.0}) {
+    const auto r = models::hh_rates(V);
+    INFO("V = " << V);
+    for (double x : {r.am, r.bm, r.ah, r.bh, r.an, r.bn}) CHECK((std::isfinite(x) && x >= 0));
+  }
 }
 
 TEST_CASE("HH rests at -65 mV") {
