@@ -57,40 +57,47 @@ struct Optimizer {
   // One update of net.params() from net.grads() with learning rate `lr`. The penalties
   // are added to the gradients of the weights first (so grads() include them after).
   void step(Network<T>& net, double lr) {
-    std::vector<T>& w = net.params();
-    std::vector<T>& g = net.grads();
-    if (m.size() != w.size()) m.assign(w.size(), T(0));
-    if (spec.kind == OptimizerKind::adam && v.size() != w.size()) v.assign(w.size(), T(0));
+    begin_step(net.params().size());
+    for (const TensorInfo& t : net.tensors())
+      update(net.params().data(), net.grads().data(), t.offset, t.offset + t.size(), t.is_weight,
+             lr);
+  }
+
+  // The same in parts, for threads sharing a step: begin_step() once, then update() on
+  // disjoint ranges [begin, end) of one tensor each (any split gives the same result:
+  // every element is updated on its own).
+  void begin_step(std::size_t n) {
+    if (m.size() != n) m.assign(n, T(0));
+    if (spec.kind == OptimizerKind::adam && v.size() != n) v.assign(n, T(0));
     ++steps;
+  }
+  void update(T* w, T* g, std::size_t begin, std::size_t end, bool is_weight, double lr) {
     const T wd = static_cast<T>(spec.weight_decay), l1 = static_cast<T>(spec.l1);
-    for (const TensorInfo& t : net.tensors()) {
-      if (!t.is_weight || (wd == T(0) && l1 == T(0))) continue;
-      T* pw = w.data() + t.offset;
-      T* pg = g.data() + t.offset;
-      for (std::size_t i = 0; i < t.size(); ++i)
-        pg[i] += wd * pw[i] + l1 * static_cast<T>((pw[i] > T(0)) - (pw[i] < T(0)));
-    }
-    const std::size_t n = w.size();
+    if (is_weight && (wd != T(0) || l1 != T(0)))
+      for (std::size_t i = begin; i < end; ++i)
+        g[i] += wd * w[i] + l1 * static_cast<T>((w[i] > T(0)) - (w[i] < T(0)));
     const T a = static_cast<T>(lr);
+    T* mm = m.data();
     if (spec.kind == OptimizerKind::sgd) {
       const T mu = static_cast<T>(spec.momentum);
       if (mu == T(0)) {
-        for (std::size_t i = 0; i < n; ++i) w[i] -= a * g[i];
+        for (std::size_t i = begin; i < end; ++i) w[i] -= a * g[i];
       } else {
-        for (std::size_t i = 0; i < n; ++i) {
-          m[i] = mu * m[i] + g[i];
-          w[i] -= a * m[i];
+        for (std::size_t i = begin; i < end; ++i) {
+          mm[i] = mu * mm[i] + g[i];
+          w[i] -= a * mm[i];
         }
       }
     } else {
+      T* vv = v.data();
       const T b1 = static_cast<T>(spec.beta1), b2 = static_cast<T>(spec.beta2);
       const T c1 = static_cast<T>(1 - std::pow(spec.beta1, static_cast<double>(steps)));
       const T c2 = static_cast<T>(1 - std::pow(spec.beta2, static_cast<double>(steps)));
       const T eps = static_cast<T>(spec.eps);
-      for (std::size_t i = 0; i < n; ++i) {
-        m[i] = b1 * m[i] + (T(1) - b1) * g[i];
-        v[i] = b2 * v[i] + (T(1) - b2) * g[i] * g[i];
-        w[i] -= a * (m[i] / c1) / (std::sqrt(v[i] / c2) + eps);
+      for (std::size_t i = begin; i < end; ++i) {
+        mm[i] = b1 * mm[i] + (T(1) - b1) * g[i];
+        vv[i] = b2 * vv[i] + (T(1) - b2) * g[i] * g[i];
+        w[i] -= a * (mm[i] / c1) / (std::sqrt(vv[i] / c2) + eps);
       }
     }
   }

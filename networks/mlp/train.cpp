@@ -2,6 +2,7 @@
 
 #include "networks/mlp/parallel.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <memory>
@@ -154,6 +155,37 @@ void train(Network<float>& net, TrainState& st, const Dataset& tr, const Dataset
     }
   };
 
+  // One thread's range of the parameters: combine the parts' gradients, add up the
+  // squares of the weight gradients per layer, update.
+  std::vector<std::vector<double>> part_sq(P, std::vector<double>(n_layers, 0.0));
+  double batch_lr = 0;
+  const std::function<void(int)> update_part = [&](int r) {
+    std::fill(part_sq[r].begin(), part_sq[r].end(), 0.0);
+    const std::size_t total = net.params().size();
+    const std::size_t b0 = total * r / P, b1 = total * (r + 1) / P;
+    float* w = net.params().data();
+    float* g0 = net.grads().data();
+    constexpr std::size_t kBlock = 2048;  // stays in L1 between the three steps
+    for (const TensorInfo& t : net.tensors()) {
+      const std::size_t lo = std::max(b0, t.offset), hi = std::min(b1, t.offset + t.size());
+      for (std::size_t s0 = lo; s0 < hi; s0 += kBlock) {
+        const std::size_t s1 = std::min(hi, s0 + kBlock);
+        if (parts > 1)
+          for (std::size_t i = s0; i < s1; ++i) {
+            float acc = weight[0] * g0[i];
+            for (int q = 1; q < parts; ++q) acc += weight[q] * part_grads[q][i];
+            g0[i] = acc;
+          }
+        if (t.is_weight) {
+          double sq = 0;
+          for (std::size_t i = s0; i < s1; ++i) sq += static_cast<double>(g0[i]) * g0[i];
+          part_sq[r][t.layer] += sq;
+        }
+        st.optimizer.update(w, g0, s0, s1, t.is_weight, batch_lr);
+      }
+    }
+  };
+
   History& h = st.history;
   for (int epoch = h.epochs(); epoch < opt.epochs && !st.stopped; ++epoch) {
     const auto t0 = clock::now();
@@ -196,27 +228,26 @@ void train(Network<float>& net, TrainState& st, const Dataset& tr, const Dataset
         run_part(0);
       } else {
         team.run(parts, run_part);
-        // The batch gradient is the sample-weighted mean of the parts' mean gradients.
-        for (int r = 0; r < parts; ++r) {
-          const long c0 = static_cast<long>(m) * r / parts,
-                     c1 = static_cast<long>(m) * (r + 1) / parts;
-          weight[r] = static_cast<float>(c1 - c0) / static_cast<float>(m);
-          part_grads[r] = replica(r).grads().data();
-        }
-        float* g0 = net.grads().data();
-        const auto size = static_cast<std::ptrdiff_t>(net.grads().size());
-        for (std::ptrdiff_t i = 0; i < size; ++i) {
-          float acc = weight[0] * g0[i];
-          for (int r = 1; r < parts; ++r) acc += weight[r] * part_grads[r][i];
-          g0[i] = acc;
-        }
       }
+      // The batch gradient is the sample-weighted mean of the parts' mean gradients;
+      // combining, the gradient norms and the optimizer update are one pass over the
+      // parameters, shared out among the threads by ranges.
       for (int r = 0; r < parts; ++r) {
         loss_sum += part_loss[r];
         correct += part_correct[r];
+        const long c0 = static_cast<long>(m) * r / parts,
+                   c1 = static_cast<long>(m) * (r + 1) / parts;
+        weight[r] = static_cast<float>(c1 - c0) / static_cast<float>(m);
+        part_grads[r] = replica(r).grads().data();
       }
-      for (int l = 0; l < n_layers; ++l) gnorm[l] += net.dW(l).norm();
-      st.optimizer.step(net, lr);
+      st.optimizer.begin_step(net.params().size());
+      batch_lr = lr;
+      team.run(P, update_part);
+      for (int l = 0; l < n_layers; ++l) {
+        double sq = 0;
+        for (int r = 0; r < P; ++r) sq += part_sq[r][l];
+        gnorm[l] += std::sqrt(sq);
+      }
 
       if (cb.on_batch) {
         const double secs = std::chrono::duration<double>(clock::now() - t0).count();
