@@ -2,10 +2,13 @@
 // the step, refractory remainder carried on) and the Odeint model for euler/rk4/dopri5.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstring>
 
 #include "models/model_info.hpp"
 #include "models/param_check.hpp"
+#include "models/psc_filter.hpp"
 #include "sim/chunks.hpp"
 #include "sim/ode_population.hpp"
 #include "sim/population_factories.hpp"
@@ -40,6 +43,14 @@ struct LifArrays {
 //   V(t + h) = V_inf + (V(t) - V_inf) exp(-h / tau_m),   V_inf = V_L + R J,
 // which is exact; a threshold crossing inside the step is solved for in closed form,
 //   t_s = t + tau_m ln((V - V_inf) / (V_th - V_inf)).
+// With exponential PSC channels attached (up to kMaxExpChannels), V and the currents I_c
+// are one linear system, integrated exactly (models/psc_filter.hpp):
+//   V(t + h) = V_inf + (V(t) - V_inf) e^(-h/tau_m) + R sum_c I_c(t) P21_c(h),
+//   I_c(t + h) = I_c(t) e^(-h/tau_c),
+// tau_m == tau_c included; the currents decay through refractory periods too. A crossing
+// inside the step has no closed form then and is found by the Illinois method to 1e-12 ms.
+inline constexpr int kMaxExpChannels = 4;
+
 class LifExactPopulation final : public Population {
  public:
   LifExactPopulation(const PopulationSpec& s, double dt, int threads)
@@ -48,7 +59,7 @@ class LifExactPopulation final : public Population {
     ref_ = a_.ref_init;
     P_.resize(n_);
     for (std::size_t i = 0; i < n_; ++i) P_[i] = std::exp(-dt / a_.tau_m[i]);  // lowered once
-    special_.assign(n_, 0);
+    special_.assign(n_ + 8, 0);  // padded: pass 2 reads the flags eight at a time
     chunk_spikes_.resize(chunks_.size());
     chunk_fault_.resize(chunks_.size());
   }
@@ -64,6 +75,40 @@ class LifExactPopulation final : public Population {
     return std::nullopt;
   }
 
+  bool attach_exp_synapses(std::span<const double> tau_s) override {
+    if (tau_s.size() > static_cast<std::size_t>(kMaxExpChannels) || !syn_tau_.empty()) return false;
+    syn_tau_.assign(tau_s.begin(), tau_s.end());
+    const std::size_t nc = syn_tau_.size();
+    I_.assign(nc, std::vector<double>(n_, 0.0));
+    P21_.assign(nc, std::vector<double>(n_));
+    Ps_.resize(nc);
+    inv_tau_s_.resize(nc);
+    for (std::size_t c = 0; c < nc; ++c) {
+      Ps_[c] = std::exp(-dt_ / syn_tau_[c]);
+      inv_tau_s_[c] = 1.0 / syn_tau_[c];
+      for (std::size_t i = 0; i < n_; ++i)
+        P21_[c][i] = models::lif_psc_coupling(a_.tau_m[i], syn_tau_[c], dt_);
+    }
+    // A homogeneous population (CUBA) reads its constants as scalars in the hot loop.
+    auto same = [](const std::vector<double>& v) {
+      return std::all_of(v.begin(), v.end(), [&](double x) { return x == v[0]; });
+    };
+    uniform_ = same(a_.V_L) && same(a_.V_th) && same(a_.R) && same(a_.tau_m) && same(a_.V_reset) &&
+               same(a_.tau_ref);
+    return true;
+  }
+  double* synaptic_current(std::size_t c) override { return I_[c].data(); }
+  void add_synaptic_current(std::span<const std::uint32_t> neurons,
+                            std::span<double> out) const override {
+    for (const auto& I : I_) {
+      if (neurons.empty())
+        for (std::size_t i = 0; i < n_; ++i) out[i] += I[i];
+      else
+        for (std::size_t k = 0; k < neurons.size(); ++k) out[k] += I[neurons[k]];
+    }
+  }
+  bool accepts_empty_input() const override { return !syn_tau_.empty(); }
+
   void read_state(std::size_t var, std::span<const std::uint32_t> neurons,
                   std::span<double> out) const override {
     const auto& src = var == 0 ? V_ : ref_;
@@ -78,7 +123,10 @@ class LifExactPopulation final : public Population {
     for_chunks(chunks_.size(), threads_, 16, [&](std::size_t c) {
       chunk_spikes_[c].clear();
       chunk_fault_[c].reset();
-      step_chunk(c, t, input.data());
+      if (syn_tau_.empty())
+        step_chunk(c, t, input.data());
+      else
+        step_chunk_dispatch(c, t, input.empty() ? nullptr : input.data());
     });
     const std::size_t from = spikes.size();
     for (auto& s : chunk_spikes_) spikes.insert(spikes.end(), s.begin(), s.end());
@@ -113,6 +161,184 @@ class LifExactPopulation final : public Population {
         if (special[i]) slow_step(c, i, t, J[i]);
     const std::size_t bad = first_bad_voltage(V + b, e - b);
     if (bad < e - b) chunk_fault_[c] = StateFault{b + bad, "V", V[b + bad], ""};
+  }
+
+  void step_chunk_dispatch(std::size_t c, double t, const double* J) {
+    const bool u = uniform_, j = J != nullptr;
+    switch (syn_tau_.size()) {
+#define RANVIER_LIF_SYN_CASE(NC)                                                                \
+  case NC:                                                                                      \
+    if (u)                                                                                      \
+      j ? step_chunk_syn<NC, true, true>(c, t, J) : step_chunk_syn<NC, true, false>(c, t, J);   \
+    else                                                                                        \
+      j ? step_chunk_syn<NC, false, true>(c, t, J) : step_chunk_syn<NC, false, false>(c, t, J); \
+    break;
+      RANVIER_LIF_SYN_CASE(1)
+      RANVIER_LIF_SYN_CASE(2)
+      RANVIER_LIF_SYN_CASE(3)
+      RANVIER_LIF_SYN_CASE(4)
+#undef RANVIER_LIF_SYN_CASE
+    }
+  }
+
+  // step_chunk with NC exponential PSC channels (the arrivals already added to I_ by
+  // receive()). Pass 1, vectorised, also takes neurons refractory for the whole step (V
+  // stays at V_reset, the currents decay): in CUBA ~3% of the neurons are refractory at any
+  // time, too many for the one-at-a-time path. U: constants as scalars (homogeneous
+  // population); HJ: there is an input J (else 0). The fault check is fused into pass 1; a
+  // value written by the slow path is checked on the next step.
+  template <int NC, bool U, bool HJ>
+  void step_chunk_syn(std::size_t c, double t, const double* __restrict J) {
+    const std::size_t b = chunks_[c].begin, e = b + chunks_[c].n;
+    double* __restrict V = V_.data();
+    double* __restrict ref = ref_.data();
+    const double* __restrict VL = a_.V_L.data();
+    const double* __restrict Vth = a_.V_th.data();
+    const double* __restrict R = a_.R.data();
+    const double* __restrict P = P_.data();
+    unsigned char* __restrict special = special_.data();
+    const double VL0 = a_.V_L[0], Vth0 = a_.V_th[0], R0 = a_.R[0], P0 = P_[0], dt = dt_;
+    double* __restrict I[NC];
+    const double* __restrict P21[NC];
+    double Ps[NC], P21s[NC];
+    for (int ch = 0; ch < NC; ++ch) {
+      I[ch] = I_[ch].data();
+      P21[ch] = P21_[ch].data();
+      Ps[ch] = Ps_[ch];
+      P21s[ch] = P21_[ch][0];
+    }
+    int n_special = 0, bad = 0;
+#pragma omp simd reduction(+ : n_special) reduction(| : bad)
+    for (std::size_t i = b; i < e; ++i) {
+      double r, th, vl, p;
+      if constexpr (U) {
+        r = R0;
+        th = Vth0;
+        vl = VL0;
+        p = P0;
+      } else {
+        r = R[i];
+        th = Vth[i];
+        vl = VL[i];
+        p = P[i];
+      }
+      double syn = 0.0;
+      for (int ch = 0; ch < NC; ++ch) {
+        if constexpr (U)
+          syn += I[ch][i] * P21s[ch];
+        else
+          syn += I[ch][i] * P21[ch][i];
+      }
+      double v_inf = vl;
+      if constexpr (HJ) v_inf += r * J[i];
+      const double v = V[i], rf = ref[i];
+      const double v_new = v_inf + (v - v_inf) * p + r * syn;
+      const int full_ref = rf >= dt;
+      const int sp = (1 - full_ref) & ((rf > 0) | (v_new >= th) | (v >= th));
+      const double v_out = (sp | full_ref) ? v : v_new;
+      V[i] = v_out;
+      ref[i] = full_ref ? rf - dt : rf;
+      for (int ch = 0; ch < NC; ++ch) I[ch][i] = sp ? I[ch][i] : I[ch][i] * Ps[ch];
+      special[i] = static_cast<unsigned char>(sp);
+      n_special += sp;
+      bad |= !(std::fabs(v_out) < kVoltageLimit);
+    }
+    // Pass 2: spiking neurons and refractory periods ending inside the step, a few per
+    // step; the flags are scanned eight at a time (chunks start at multiples of kChunk and
+    // special_ is padded, so a word never reaches into another chunk).
+    if (n_special)
+      for (std::size_t w = b; w < e; w += 8) {
+        std::uint64_t word;
+        std::memcpy(&word, special + w, 8);
+        if (!word) continue;
+        for (std::size_t i = w; i < std::min(w + 8, e); ++i)
+          if (special[i]) slow_step_syn<NC>(c, i, t, HJ ? J[i] : 0.0);
+      }
+    if (bad) {
+      const std::size_t k = first_bad_voltage(V + b, e - b);
+      if (k < e - b) chunk_fault_[c] = StateFault{b + k, "V", V[b + k], ""};
+    }
+  }
+
+  // slow_step with NC channels; I_[ch][i] holds the current at the step's start, arrivals
+  // applied. Free stretches use the exact propagators over their own length; a crossing
+  // is found by Newton's method on the exact V(h) (its derivative is the right-hand side),
+  // safeguarded by bisection inside the bracket, to 1e-13 ms.
+  template <int NC>
+  void slow_step_syn(std::size_t c, std::size_t i, double t, double J) {
+    const std::size_t q = uniform_ ? 0 : i;  // constants of a homogeneous population: [0]
+    const double tau = a_.tau_m[q], Vth = a_.V_th[q], Vreset = a_.V_reset[q], R = a_.R[q];
+    const double v_inf = a_.V_L[q] + R * J, tau_ref = a_.tau_ref[q];
+    double V = V_[i], ref = ref_[i], I[NC];
+    for (int ch = 0; ch < NC; ++ch) I[ch] = I_[ch][i];
+    auto decay = [&](double h) {
+      for (int ch = 0; ch < NC; ++ch) I[ch] *= h == dt_ ? Ps_[ch] : std::exp(-h * inv_tau_s_[ch]);
+    };
+    // V after h of free evolution from V0, and optionally dV/dt there.
+    auto free_v = [&](double V0, double h, double* dv) {
+      const bool full = h == dt_;
+      const double em = full ? P_[q] : std::exp(-h / tau);
+      double v = v_inf + (V0 - v_inf) * em, isum = 0.0;
+      for (int ch = 0; ch < NC; ++ch) {
+        v += R * I[ch] * (full ? P21_[ch][q] : models::lif_psc_coupling(tau, syn_tau_[ch], h));
+        if (dv) isum += I[ch] * std::exp(-h * inv_tau_s_[ch]);
+      }
+      if (dv) *dv = (v_inf - v + R * isum) / tau;
+      return v;
+    };
+    double left = dt_, now = t;
+    for (int spikes_here = 0;;) {
+      if (ref > 0) {
+        if (ref >= left) {
+          ref -= left;
+          V = Vreset;
+          decay(left);
+          break;
+        }
+        decay(ref);
+        left -= ref;
+        now += ref;
+        ref = 0;
+        V = Vreset;
+      }
+      double ts = 0;
+      if (V < Vth) {
+        const double v_new = free_v(V, left, nullptr);
+        if (v_new < Vth) {
+          V = v_new;
+          decay(left);
+          break;
+        }
+        const double V0 = V;
+        double lo = 0.0, hi = left;
+        double h = left * (Vth - V0) / (v_new - V0);  // the chord's crossing
+        for (int it = 0; it < 60; ++it) {
+          double dv = 0.0;
+          const double f = free_v(V0, h, &dv) - Vth;
+          (f < 0 ? lo : hi) = h;
+          double next = dv > 0 ? h - f / dv : 0.5 * (lo + hi);
+          if (!(next > lo && next < hi)) next = 0.5 * (lo + hi);
+          const bool done = std::fabs(next - h) < 1e-13 || hi - lo < 1e-13;
+          h = next;
+          if (done) break;
+        }
+        ts = std::clamp(h, 0.0, left);
+      }
+      chunk_spikes_[c].push_back({static_cast<std::uint32_t>(i), now + ts});
+      decay(ts);
+      now += ts;
+      left -= ts;
+      ref = tau_ref;
+      V = Vreset;
+      if (++spikes_here > 100000) {
+        chunk_fault_[c] = StateFault{i, "V", V, "more than 100000 spikes in one step"};
+        break;
+      }
+      if (ref == 0 && left <= 0) break;
+    }
+    V_[i] = V;
+    ref_[i] = ref;
+    for (int ch = 0; ch < NC; ++ch) I_[ch][i] = I[ch];
   }
 
   // Walks one neuron through the step: refractory time first, then free integration up to
@@ -171,6 +397,12 @@ class LifExactPopulation final : public Population {
   std::vector<unsigned char> special_;  // scratch: needs the slow path this step
   std::vector<std::vector<Spike>> chunk_spikes_;
   std::vector<std::optional<StateFault>> chunk_fault_;
+  // Exponential PSC channels (empty without synapses):
+  std::vector<double> syn_tau_;           // tau_c [ms]
+  std::vector<std::vector<double>> I_;    // (channel, neuron) current [input quantity]
+  std::vector<std::vector<double>> P21_;  // (channel, neuron) coupling over dt [1]
+  std::vector<double> Ps_, inv_tau_s_;    // e^(-dt/tau_c), 1/tau_c
+  bool uniform_ = false;                  // every parameter the same for all neurons: read [0]
 };
 
 // ---------------------------------------------------------------------------------------

@@ -44,6 +44,23 @@ class Population {
                           std::span<double> out) const = 0;
   // What to change when this population blows up, for the NumericalFault message.
   virtual std::string advice() const = 0;
+
+  // Synaptic input integrated together with the membrane (LIF exact with exponential PSCs:
+  // V and the currents are one linear system, NEST's iaf_psc_exp propagators). Called once
+  // before the run with the PSC time constants [ms] of the exponential channels; returns
+  // false if this kind cannot, and the engine then filters them itself and passes their
+  // step average in `input`.
+  virtual bool attach_exp_synapses(std::span<const double> /*tau_s*/) { return false; }
+  // The current of attached channel c, one per neuron [input quantity]: the engine adds
+  // w / tau_s to it for each spike arriving at the start of a step, before advance().
+  virtual double* synaptic_current(std::size_t /*c*/) { return nullptr; }
+  // Adds the attached channels' synaptic current at the current time (arrivals included)
+  // to out (all neurons if `neurons` is empty), for the input trace "I".
+  virtual void add_synaptic_current(std::span<const std::uint32_t> /*neurons*/,
+                                    std::span<double> /*out*/) const {}
+  // True once exponential synapses are attached and the population then accepts an empty
+  // `input` span in advance() as "no input" (the engine skips filling zeros).
+  virtual bool accepts_empty_input() const { return false; }
 };
 
 // Builds the population of `spec` (already validated) for time step dt [ms], using up to

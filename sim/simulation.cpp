@@ -10,6 +10,7 @@
 #include "models/model_info.hpp"
 #include "models/param_check.hpp"
 #include "sim/stimulus.hpp"
+#include "sim/synapses.hpp"
 
 namespace ranvier::sim {
 namespace {
@@ -225,6 +226,7 @@ void validate(const RunSpec& s) {
                       fmt::format("trace name '{}' is used twice", t.name));
     validate_trace(s, t);
   }
+  validate_network(s);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -249,6 +251,10 @@ struct Simulation::Impl {
   std::vector<std::unique_ptr<Population>> pops;
   std::vector<char> record_spikes;  // per population
   std::vector<Trace> traces;
+  std::unique_ptr<SynapticNetwork> net;  // null without projections
+  // Per population: no stimulus and no filtered synaptic current reaches it, and it takes
+  // an empty input span (LIF exact with attached synapses): its input is never filled.
+  std::vector<char> no_input;
   bool ran = false;
 
   Impl(const RunSpec& s, RunOptions o) : spec(s), opt(o) {
@@ -256,6 +262,13 @@ struct Simulation::Impl {
     n_steps = step_count(spec);
     const int threads = std::max(1, opt.threads);
     for (const auto& p : spec.populations) pops.push_back(make_population(p, spec.dt, threads));
+    if (!spec.projections.empty()) net = std::make_unique<SynapticNetwork>(spec, pops, threads);
+    no_input.assign(pops.size(), 0);
+    for (std::size_t p = 0; p < pops.size(); ++p) {
+      bool stimulated = false;
+      for (const auto& st : spec.stimuli) stimulated |= st.target == spec.populations[p].name;
+      no_input[p] = !stimulated && pops[p]->accepts_empty_input() && !(net && net->filters_into(p));
+    }
     record_spikes.assign(pops.size(), 0);
     for (const auto& name : spec.spike_populations) {
       std::size_t p = 0;
@@ -309,10 +322,12 @@ struct Simulation::Impl {
         std::span<double> out(tr.values.data() + v * tr.n, tr.n);
         if (tr.vars[v] != kInputVar) {
           pops[tr.pop]->read_state(tr.vars[v], tr.neurons, out);
-        } else if (tr.neurons.empty()) {
-          std::copy(in[tr.pop].begin(), in[tr.pop].end(), out.begin());
         } else {
-          for (std::size_t i = 0; i < tr.n; ++i) out[i] = in[tr.pop][tr.neurons[i]];
+          if (tr.neurons.empty())
+            std::copy(in[tr.pop].begin(), in[tr.pop].end(), out.begin());
+          else
+            for (std::size_t i = 0; i < tr.n; ++i) out[i] = in[tr.pop][tr.neurons[i]];
+          pops[tr.pop]->add_synaptic_current(tr.neurons, out);  // exactly integrated PSCs
         }
       }
       sink.trace_sample(ti, t, tr.values);
@@ -329,16 +344,19 @@ struct Simulation::Impl {
     const double dt = spec.dt, t_end = static_cast<double>(n_steps) * dt;
     for (std::size_t k = 0;; ++k) {
       const double t = static_cast<double>(k) * dt;  // never accumulated: no drift
-      for (auto& v : input) std::fill(v.begin(), v.end(), 0.0);
+      for (std::size_t p = 0; p < pops.size(); ++p)
+        if (!no_input[p]) std::fill(input[p].begin(), input[p].end(), 0.0);
       stim.add(k, input);
+      if (net) net->begin_step(k, input);  // source spikes, arrivals, filtered PSCs
       sample(sink, k, t, input);
       if (k == n_steps) break;
       for (std::size_t p = 0; p < pops.size(); ++p) {
         spikes[p].clear();
-        pops[p]->advance(t, input[p], spikes[p]);
+        pops[p]->advance(t, no_input[p] ? std::span<const double>() : input[p], spikes[p]);
       }
       for (std::size_t p = 0; p < pops.size(); ++p)
         if (auto f = pops[p]->fault()) throw_fault(p, *f, t + dt);
+      if (net) net->deliver(k, spikes);
       for (std::size_t p = 0; p < pops.size(); ++p)
         if (record_spikes[p] && !spikes[p].empty()) sink.spikes(p, spikes[p]);
       if (progress && (k + 1) % kProgressEvery == 0) progress(t + dt, t_end);

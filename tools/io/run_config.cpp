@@ -6,9 +6,16 @@
 
 #include <fmt/format.h>
 
+#include <H5Cpp.h>
+
+#include <cstdlib>
+#include <filesystem>
+
 #include "models/model_info.hpp"
 #include "tools/io/config_random.hpp"
 #include "tools/io/errors.hpp"
+#include "tools/io/h5.hpp"
+#include "tools/io/units.hpp"
 
 namespace ranvier::io {
 
@@ -16,9 +23,12 @@ namespace {
 
 using models::Quantity;
 
-const std::vector<std::string> kTopKeys = {"description", "seed", "dt", "duration",
-                                           "populations", "stimuli", "record"};
-const std::vector<std::string> kPopulationKeys = {"model",  "size",    "integrator", "params",
+const std::vector<std::string> kTopKeys = {"description", "seed",        "dt",
+                                           "duration",    "populations", "sources",
+                                           "projections", "stimuli",     "record"};
+const std::vector<std::string> kRules = {"all_to_all", "one_to_one", "fixed_probability",
+                                         "fixed_indegree", "matrix"};
+const std::vector<std::string> kPopulationKeys = {"model",   "size",    "integrator", "params",
                                                   "initial", "abs_tol", "rel_tol"};
 const std::vector<std::string> kStimulusTypes = {"constant", "steps",       "ramp",
                                                  "sine",     "white_noise", "ornstein_uhlenbeck"};
@@ -54,9 +64,10 @@ class Reader {
     } else if (n.is_sequence()) {
       const auto items = n.items();
       if (items.size() != count)
-        n.fail(fmt::format("has {} values but the population has {} neurons; give one value, "
-                           "{} values, or a distribution",
-                           items.size(), count, count));
+        n.fail(
+            fmt::format("has {} values but the population has {} neurons; give one value, "
+                        "{} values, or a distribution",
+                        items.size(), count, count));
       for (const auto& item : items) {
         auto [v, unit] = item.as_quantity_with_flag(q);
         r.values.push_back(v);
@@ -146,7 +157,8 @@ void read_population(Reader& rd, RunConfig& cfg, const std::string& name, const 
     rd.note(*in);
     pop.integrator = integrator_from_name(in->as_choice(model.integrators));
   }
-  for (auto [key, field] : {std::pair{"abs_tol", &pop.abs_tol}, std::pair{"rel_tol", &pop.rel_tol}}) {
+  for (auto [key, field] :
+       {std::pair{"abs_tol", &pop.abs_tol}, std::pair{"rel_tol", &pop.rel_tol}}) {
     if (auto t = node.find(key)) {
       rd.note(*t);
       *field = t->as_double();
@@ -206,12 +218,14 @@ void read_population(Reader& rd, RunConfig& cfg, const std::string& name, const 
     if (given.count("tau_m"))
       params_node->at("C").fail("give either tau_m or C (with tau_m = R C), not both");
     if (!dimensional)
-      params_node->at("C").fail("C (nF) belongs to the dimensional form: give R in MOhm and the "
-                                "voltages in mV too, or give tau_m instead");
+      params_node->at("C").fail(
+          "C (nF) belongs to the dimensional form: give R in MOhm and the "
+          "voltages in mV too, or give tau_m instead");
     std::vector<double> tau(pop.size);
     const std::vector<double> R =
         given.count("R") ? given["R"].values : std::vector<double>(pop.size, 1.0);
-    for (std::size_t i = 0; i < pop.size; ++i) tau[i] = R[i] * given["C"].values[i];  // MOhm nF = ms
+    for (std::size_t i = 0; i < pop.size; ++i)
+      tau[i] = R[i] * given["C"].values[i];  // MOhm nF = ms
     given["tau_m"] = {tau, true};
     cfg.locations.emplace(fmt::format("populations.{}.params.tau_m", name),
                           params_node->at("C").where());
@@ -288,24 +302,26 @@ void read_stimulus(Reader& rd, RunConfig& cfg, const std::string& name, const Co
     for (const auto& t : times.items()) {
       rd.note(t);
       const double v = t.as_quantity(Quantity::time);
-      if (!st.times.empty() && !(v > st.times.back()))
-        t.fail("times must be strictly increasing");
+      if (!st.times.empty() && !(v > st.times.back())) t.fail("times must be strictly increasing");
       st.times.push_back(v);
     }
     const auto value_items = values.items();
     if (value_items.size() != st.times.size())
-      values.fail(fmt::format("has {} entries but 'times' has {}: give one value (or one list "
-                              "per neuron) for each time",
-                              value_items.size(), st.times.size()));
-    for (const auto& v : value_items) st.step_values.push_back(rd.broadcast(v, q, normalized, no_unit));
+      values.fail(
+          fmt::format("has {} entries but 'times' has {}: give one value (or one list "
+                      "per neuron) for each time",
+                      value_items.size(), st.times.size()));
+    for (const auto& v : value_items)
+      st.step_values.push_back(rd.broadcast(v, q, normalized, no_unit));
     if (st.times.empty()) times.fail("needs at least one time");
   } else if (type == "sine") {
     st.kind = sim::StimulusSpec::Kind::sine;
     st.amplitude = input_values("amplitude");
     const ConfigNode f = node.at("frequency");
     st.frequency_hz = rd.broadcast(f, Quantity::rate, false, "");
-    st.phase = node.has("phase") ? rd.broadcast(node.at("phase"), Quantity::dimensionless, false, "")
-                                 : std::vector<double>{0.0};
+    st.phase = node.has("phase")
+                   ? rd.broadcast(node.at("phase"), Quantity::dimensionless, false, "")
+                   : std::vector<double>{0.0};
     st.offset = optional_input("offset", 0.0);
   } else {
     st.kind = type == "white_noise" ? sim::StimulusSpec::Kind::white_noise
@@ -322,6 +338,295 @@ void read_stimulus(Reader& rd, RunConfig& cfg, const std::string& name, const Co
     }
   }
   cfg.spec.stimuli.push_back(std::move(st));
+}
+
+// --- spike sources and projections (issue 4) --------------------------------------------
+
+void read_source(Reader& rd, RunConfig& cfg, const std::string& name, const ConfigNode& node) {
+  rd.note(node);
+  sim::SpikeSourceSpec src;
+  src.name = name;
+  for (const auto& p : cfg.spec.populations)
+    if (p.name == name) node.fail(fmt::format("'{}' is already a population's name", name));
+  const ConfigNode type = node.at("type");
+  rd.note(type);
+  const std::string kind = type.as_choice({"poisson", "spike_times"});
+  if (kind == "poisson") {
+    node.expect_keys({"type", "size", "rate", "start", "stop"});
+    src.kind = sim::SpikeSourceSpec::Kind::poisson;
+    if (auto n = node.find("size")) {
+      rd.note(*n);
+      src.size = static_cast<std::size_t>(n->as_int(1, 100'000'000));
+    }
+    const ConfigNode rate = node.at("rate");
+    rd.note(rate);
+    for (const auto& r : rate.as_list()) {
+      rd.note(r);
+      const double hz = r.as_quantity(Quantity::rate);
+      if (!(hz >= 0) || !std::isfinite(hz)) r.fail("a rate must be finite and >= 0 Hz");
+      src.rate_hz.push_back(hz);
+    }
+    if (src.rate_hz.size() != 1 && src.rate_hz.size() != src.size)
+      rate.fail(fmt::format("has {} rates for {} sources: give one rate, or one per source",
+                            src.rate_hz.size(), src.size));
+    if (auto n = node.find("start")) {
+      rd.note(*n);
+      src.start = n->as_quantity(Quantity::time);
+      if (src.start < 0) n->fail("must not be negative");
+    }
+    if (auto n = node.find("stop")) {
+      rd.note(*n);
+      src.stop = n->as_quantity(Quantity::time);
+      if (!(src.stop >= src.start)) n->fail("'stop' must not be before 'start'");
+    }
+  } else {
+    node.expect_keys({"type", "size", "times"});
+    src.kind = sim::SpikeSourceSpec::Kind::spike_times;
+    const ConfigNode times = node.at("times");
+    rd.note(times);
+    auto read_list = [&](const ConfigNode& list) {
+      std::vector<double> v;
+      for (const auto& t : list.as_list()) {
+        rd.note(t);
+        const double x = t.as_quantity(Quantity::time);
+        if (!(x >= 0) || !std::isfinite(x)) t.fail("a spike time must be finite and >= 0 ms");
+        if (!v.empty() && x < v.back()) t.fail("spike times must not decrease");
+        v.push_back(x);
+      }
+      return v;
+    };
+    // A list of times (the same train for every source) or a list of lists (one per source).
+    const bool nested =
+        times.is_sequence() && !times.items().empty() && times.items()[0].is_sequence();
+    if (nested)
+      for (const auto& list : times.items()) src.times.push_back(read_list(list));
+    else
+      src.times.push_back(read_list(times));
+    src.size = src.times.size();
+    if (auto n = node.find("size")) {
+      rd.note(*n);
+      src.size = static_cast<std::size_t>(n->as_int(1, 100'000'000));
+      if (nested && src.size != src.times.size())
+        n->fail(fmt::format("'times' has {} lists, one per source, but size is {}",
+                            src.times.size(), src.size));
+    }
+  }
+  cfg.spec.sources.push_back(std::move(src));
+}
+
+// A charge [input quantity * ms]: "8.1 pC" or "8.1 nA*ms" for a dimensional LIF,
+// "0.5 uA*ms/cm2" for HH, a bare number (v_in * ms) for a normalized LIF. A bare number is
+// always taken in the canonical unit (input unit times ms).
+double read_charge(const ConfigNode& n, Quantity input, bool normalized,
+                   const std::string& target) {
+  const std::string text = n.as_string();
+  const char* begin = text.c_str();
+  char* end = nullptr;
+  const double v = std::strtod(begin, &end);
+  if (end == begin) n.fail(fmt::format("expected a number with a unit, got '{}'", text));
+  std::string unit(end);
+  unit.erase(0, unit.find_first_not_of(" \t"));
+  unit.erase(unit.find_last_not_of(" \t") + 1);
+  if (unit.empty()) return v;
+  if (normalized)
+    n.fail(
+        fmt::format("population '{}' is normalized (its voltages have no unit), so a weight "
+                    "is a bare number, in v_in * ms",
+                    target));
+  Unit expect = canonical(input);
+  expect.dim[2] += 1;    // times a time ...
+  expect.scale *= 1e-3;  // ... in ms
+  Unit u;
+  try {
+    u = parse_unit(unit);
+  } catch (const std::invalid_argument& e) {
+    n.fail(e.what());
+  }
+  if (u.dim != expect.dim)
+    n.fail(
+        fmt::format("a weight is a charge, the target's input times a time: for population "
+                    "'{}' {} * ms (e.g. {}), but '{}' is {}",
+                    target, models::canonical_unit(input),
+                    input == Quantity::current ? "'8.1 pC' or '8.1 nA*ms'" : "'0.5 uA*ms/cm2'",
+                    unit, describe_dimension(u)));
+  return v * u.scale / expect.scale;
+}
+
+// A constant or a drawn value per synapse: `value` reads one scalar.
+template <class F>
+networks::Distribution read_distribution(Reader& rd, const ConfigNode& n, F&& value) {
+  rd.note(n);
+  using K = networks::Distribution::Kind;
+  if (!n.is_map()) return networks::Distribution::constant(value(n));
+  n.expect_keys({"distribution", "mean", "std", "low", "high"});
+  const ConfigNode d = n.at("distribution");
+  rd.note(d);
+  const std::string kind = d.as_choice({"normal", "lognormal", "uniform"});
+  networks::Distribution r;
+  if (kind == "uniform") {
+    n.expect_keys({"distribution", "low", "high"});
+    r = {K::uniform, value(n.at("low")), value(n.at("high"))};
+    if (!(r.a <= r.b)) n.at("high").fail("must not be below 'low'");
+    if (r.a < 0 && r.b > 0)
+      n.fail(
+          "a uniform range must not straddle 0: a weight keeps its sign (excitatory "
+          "stays excitatory)");
+  } else {
+    n.expect_keys({"distribution", "mean", "std"});
+    r = {kind == "normal" ? K::normal : K::lognormal, value(n.at("mean")), value(n.at("std"))};
+    if (r.b < 0) n.at("std").fail("a standard deviation must not be negative");
+    if (kind == "lognormal" && r.a == 0) n.at("mean").fail("a lognormal mean must not be 0");
+  }
+  return r;
+}
+
+void read_projection(Reader& rd, RunConfig& cfg, const std::string& name, const ConfigNode& node,
+                     const std::string& config_file) {
+  rd.note(node);
+  node.expect_keys({"source", "target", "rule", "p", "indegree", "matrix", "weight", "delay",
+                    "synapse", "channel", "autapses"});
+  sim::ProjectionSpec pr;
+  pr.name = name;
+  std::vector<std::string> pops, nodes;
+  for (const auto& p : cfg.spec.populations) pops.push_back(p.name);
+  nodes = pops;
+  for (const auto& s : cfg.spec.sources) nodes.push_back(s.name);
+  const ConfigNode source = node.at("source");
+  rd.note(source);
+  pr.source = source.as_choice(nodes);
+  const ConfigNode target = node.at("target");
+  rd.note(target);
+  pr.target = target.as_choice(pops);
+  auto size_of = [&](const std::string& n) -> std::size_t {
+    for (const auto& p : cfg.spec.populations)
+      if (p.name == n) return p.size;
+    for (const auto& s : cfg.spec.sources)
+      if (s.name == n) return s.size;
+    return 0;
+  };
+  const std::size_t n_src = size_of(pr.source), n_tgt = size_of(pr.target);
+  const auto& tpop = *std::find_if(cfg.spec.populations.begin(), cfg.spec.populations.end(),
+                                   [&](const auto& p) { return p.name == pr.target; });
+  const models::ModelInfo& model = *models::find_model(tpop.model);
+  const bool normalized = cfg.units.at(pr.target).input == "1";
+
+  const ConfigNode rule = node.at("rule");
+  rd.note(rule);
+  using K = networks::ConnectionRule::Kind;
+  const std::string r = rule.as_choice(kRules);
+  pr.rule.kind = r == "all_to_all"          ? K::all_to_all
+                 : r == "one_to_one"        ? K::one_to_one
+                 : r == "fixed_probability" ? K::fixed_probability
+                 : r == "fixed_indegree"    ? K::fixed_indegree
+                                            : K::matrix;
+  auto needs = [&](const char* key, bool wanted) {
+    if (wanted && !node.has(key)) rule.fail(fmt::format("rule '{}' needs '{}'", r, key));
+    if (!wanted && node.has(key))
+      node.at(key).fail(fmt::format("'{}' belongs to another rule, not '{}'", key, r));
+  };
+  needs("p", pr.rule.kind == K::fixed_probability);
+  needs("indegree", pr.rule.kind == K::fixed_indegree);
+  needs("matrix", pr.rule.kind == K::matrix);
+  if (pr.rule.kind == K::one_to_one && n_src != n_tgt)
+    rule.fail(fmt::format("one_to_one needs equal sizes, but '{}' has {} and '{}' {} neurons",
+                          pr.source, n_src, pr.target, n_tgt));
+  if (auto p = node.find("p")) {
+    rd.note(*p);
+    pr.rule.p = p->as_double();
+    if (!(pr.rule.p >= 0 && pr.rule.p <= 1))
+      p->fail(fmt::format("a connection probability must be in [0, 1], got {}", pr.rule.p));
+  }
+  if (auto k = node.find("indegree")) {
+    rd.note(*k);
+    const bool self = pr.source == pr.target && !node.get_bool("autapses", true);
+    pr.rule.indegree =
+        static_cast<std::size_t>(k->as_int(0, static_cast<std::int64_t>(n_src - (self ? 1 : 0))));
+  }
+  if (auto a = node.find("autapses")) {
+    rd.note(*a);
+    pr.rule.autapses = a->as_bool();
+  }
+  if (auto m = node.find("matrix")) {
+    rd.note(*m);
+    m->expect_keys({"file", "dataset"});
+    const ConfigNode file = m->at("file");
+    const ConfigNode dataset = m->at("dataset");
+    namespace fs = std::filesystem;
+    fs::path path = file.as_string();
+    if (path.is_relative()) path = fs::path(config_file).parent_path() / path;
+    if (!fs::exists(path))
+      file.fail(
+          fmt::format("matrix file '{}' does not exist (a relative path is taken from the "
+                      "config's folder)",
+                      path.string()));
+    std::size_t rows = 0, cols = 0;
+    try {
+      h5::quiet_errors();
+      H5::H5File f(path.string(), H5F_ACC_RDONLY);
+      pr.rule.matrix = h5::read_matrix(f, dataset.as_string(), rows, cols);
+    } catch (const H5::Exception& e) {
+      dataset.fail(fmt::format("cannot read dataset '{}' from '{}': {}", dataset.as_string(),
+                               path.string(), e.getDetailMsg()));
+    }
+    if (rows != n_tgt || cols != n_src)
+      dataset.fail(
+          fmt::format("the matrix is ({}, {}) but must be (target, source) = ({}, {}): "
+                      "one row per neuron of '{}', one column per neuron of '{}'",
+                      rows, cols, n_tgt, n_src, pr.target, pr.source));
+    for (double x : pr.rule.matrix)
+      if (!std::isfinite(x)) dataset.fail("the matrix has a value that is not finite");
+  }
+  auto charge = [&](const ConfigNode& n) {
+    rd.note(n);
+    return read_charge(n, model.input_quantity, normalized, pr.target);
+  };
+  if (auto w = node.find("weight")) {
+    pr.weight = read_distribution(rd, *w, charge);
+    if (pr.rule.kind == K::matrix && !pr.weight.is_constant())
+      w->fail("with rule 'matrix' the weight is one factor applied to every entry");
+  } else if (pr.rule.kind != K::matrix) {
+    node.fail("needs a 'weight' (a charge: the target's input times ms, e.g. '8.1 pC')");
+  }
+  const double dt = cfg.spec.dt;
+  auto time = [&](const ConfigNode& n) {
+    rd.note(n);
+    return n.as_quantity(Quantity::time);
+  };
+  if (auto d = node.find("delay")) {
+    pr.delay = read_distribution(rd, *d, time);
+    if (pr.delay.is_constant() && !(pr.delay.a >= dt * (1 - 1e-9)))
+      d->fail(fmt::format("a delay must be at least dt ({} ms), got {} ms", dt, pr.delay.a));
+    if (!pr.delay.is_constant() && !(pr.delay.a >= dt * (1 - 1e-9)))
+      d->fail(fmt::format(
+          "a drawn delay's {} must be at least dt ({} ms), got {} ms (draws "
+          "below dt are raised to dt)",
+          pr.delay.kind == networks::Distribution::Kind::uniform ? "low" : "mean", dt, pr.delay.a));
+  } else {
+    pr.delay = networks::Distribution::constant(dt);
+  }
+  if (auto syn = node.find("synapse")) {
+    rd.note(*syn);
+    syn->expect_keys({"tau", "order", "type"});
+    if (auto t = syn->find("type")) {
+      rd.note(*t);
+      const std::string kind = t->as_choice({"exponential", "alpha"});
+      pr.order = kind == "alpha" ? 1 : 0;
+      if (syn->has("order")) syn->at("order").fail("give either 'type' or 'order', not both");
+    }
+    const ConfigNode tau = syn->at("tau");
+    rd.note(tau);
+    pr.tau = tau.as_quantity(Quantity::time);
+    if (!(pr.tau > 0)) tau.fail("a PSC time constant must be positive");
+    if (auto o = syn->find("order")) {
+      rd.note(*o);
+      pr.order = static_cast<unsigned>(o->as_int(0, 10));
+    }
+  }
+  if (auto ch = node.find("channel")) {
+    rd.note(*ch);
+    pr.channel = ch->as_string();
+  }
+  cfg.spec.projections.push_back(std::move(pr));
 }
 
 void read_record(Reader& rd, RunConfig& cfg, const ConfigNode& node) {
@@ -363,9 +668,10 @@ void read_record(Reader& rd, RunConfig& cfg, const ConfigNode& node) {
         rd.note(v);
         const std::string var = v.as_choice(vars);
         if (!recorded.insert({tr.population, var}).second)
-          v.fail(fmt::format("'{}' of population '{}' is already recorded by another trace; "
-                             "record each variable once (it is written to /report/{}/{})",
-                             var, tr.population, tr.population, var));
+          v.fail(
+              fmt::format("'{}' of population '{}' is already recorded by another trace; "
+                          "record each variable once (it is written to /report/{}/{})",
+                          var, tr.population, tr.population, var));
         tr.variables.push_back(var);
       }
       if (auto n = t.find("neurons")) tr.neurons = rd.neuron_list(*n, pop.size);
@@ -380,7 +686,9 @@ void read_record(Reader& rd, RunConfig& cfg, const ConfigNode& node) {
 
 }  // namespace
 
-const std::vector<std::string>& run_config_keys() { return kTopKeys; }
+const std::vector<std::string>& run_config_keys() {
+  return kTopKeys;
+}
 
 void read_populations(const ConfigNode& populations, std::uint64_t seed, RunConfig& cfg) {
   Reader rd(cfg, seed);
@@ -389,8 +697,8 @@ void read_populations(const ConfigNode& populations, std::uint64_t seed, RunConf
   for (const auto& [name, node] : populations.entries()) read_population(rd, cfg, name, node);
 }
 
-std::vector<double> read_per_neuron(const ConfigNode& node, models::Quantity q,
-                                    std::size_t count, std::uint64_t seed, RunConfig& cfg) {
+std::vector<double> read_per_neuron(const ConfigNode& node, models::Quantity q, std::size_t count,
+                                    std::uint64_t seed, RunConfig& cfg) {
   Reader rd(cfg, seed);
   return rd.per_neuron(node, q, count).values;
 }
@@ -421,6 +729,15 @@ RunConfig read_run_config(const ConfigDocument& doc, std::optional<std::uint64_t
                               spec.duration, spec.dt));
 
   read_populations(root.at("populations"), spec.seed, cfg);
+  if (auto sources = root.find("sources")) {
+    rd.note(*sources);
+    for (const auto& [name, node] : sources->entries()) read_source(rd, cfg, name, node);
+  }
+  if (auto projections = root.find("projections")) {
+    rd.note(*projections);
+    for (const auto& [name, node] : projections->entries())
+      read_projection(rd, cfg, name, node, doc.file);
+  }
   if (auto stimuli = root.find("stimuli")) {
     rd.note(*stimuli);
     for (const auto& [name, node] : stimuli->entries()) read_stimulus(rd, cfg, name, node);

@@ -1,0 +1,389 @@
+#include "sim/synapses.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <set>
+
+#include "models/psc_filter.hpp"
+#include "sim/spike_sources.hpp"
+
+namespace ranvier::sim {
+namespace {
+
+constexpr unsigned kMaxOrder = 10;
+
+std::string default_channel(const ProjectionSpec& p) {
+  return p.channel.empty() ? (p.weight.a >= 0 ? "exc" : "inh") : p.channel;
+}
+
+// Names of the populations and sources, quoted, for messages.
+std::string node_names(const RunSpec& s, bool with_sources) {
+  std::string r;
+  for (const auto& p : s.populations) r += (r.empty() ? "'" : ", '") + p.name + "'";
+  if (with_sources)
+    for (const auto& p : s.sources) r += (r.empty() ? "'" : ", '") + p.name + "' (source)";
+  return r.empty() ? "none" : r;
+}
+
+// Size of population or source `name`, 0 if none; *is_source tells which.
+std::size_t node_size(const RunSpec& s, const std::string& name, bool* is_source,
+                      std::size_t* index) {
+  for (std::size_t i = 0; i < s.populations.size(); ++i)
+    if (s.populations[i].name == name) {
+      *is_source = false;
+      *index = i;
+      return s.populations[i].size;
+    }
+  for (std::size_t i = 0; i < s.sources.size(); ++i)
+    if (s.sources[i].name == name) {
+      *is_source = true;
+      *index = i;
+      return s.sources[i].size;
+    }
+  return 0;
+}
+
+networks::ProjectionWiring wiring(const RunSpec& s, const ProjectionSpec& p, std::size_t index) {
+  bool src_is_source = false, dummy = false;
+  std::size_t si = 0, ti = 0;
+  networks::ProjectionWiring w;
+  w.n_source = node_size(s, p.source, &src_is_source, &si);
+  w.n_target = node_size(s, p.target, &dummy, &ti);
+  w.same_population = !src_is_source && p.source == p.target;
+  w.rule = p.rule;
+  w.weight = p.weight;
+  w.delay = p.delay;
+  w.dt = s.dt;
+  w.seed = s.seed;
+  w.projection = static_cast<std::uint32_t>(index);
+  return w;
+}
+
+void validate_source(const SpikeSourceSpec& src) {
+  const std::string key = "sources." + src.name;
+  if (src.size == 0)
+    throw SpecError(key + ".size", fmt::format("source '{}' has no neurons", src.name));
+  if (src.kind == SpikeSourceSpec::Kind::poisson) {
+    if (src.rate_hz.size() != 1 && src.rate_hz.size() != src.size)
+      throw SpecError(key + ".rate", fmt::format("source '{}': rate needs 1 value or one per "
+                                                 "source ({}), got {}",
+                                                 src.name, src.size, src.rate_hz.size()));
+    for (double r : src.rate_hz)
+      if (!(r >= 0) || !std::isfinite(r))
+        throw SpecError(key + ".rate", fmt::format("source '{}': a rate must be finite and >= 0 "
+                                                   "Hz, got {}",
+                                                   src.name, r));
+    if (std::isnan(src.start) || std::isnan(src.stop) || !(src.start <= src.stop) || src.start < 0)
+      throw SpecError(key + ".stop",
+                      fmt::format("source '{}': needs 0 <= start <= stop", src.name));
+  } else {
+    if (src.times.size() != 1 && src.times.size() != src.size)
+      throw SpecError(key + ".times", fmt::format("source '{}': times needs one list for all "
+                                                  "sources or one per source ({}), got {}",
+                                                  src.name, src.size, src.times.size()));
+    for (const auto& list : src.times)
+      for (double t : list)
+        if (!(t >= 0) || !std::isfinite(t))
+          throw SpecError(key + ".times", fmt::format("source '{}': spike times must be finite "
+                                                      "and >= 0 ms, got {}",
+                                                      src.name, t));
+  }
+}
+
+}  // namespace
+
+void validate_network(const RunSpec& s) {
+  std::set<std::string> names;
+  for (const auto& p : s.populations) names.insert(p.name);
+  for (const auto& src : s.sources) {
+    if (!names.insert(src.name).second)
+      throw SpecError(
+          "sources." + src.name,
+          fmt::format("source name '{}' is already used by a population or source", src.name));
+    validate_source(src);
+  }
+  names.clear();
+  std::map<std::pair<std::string, std::string>, const ProjectionSpec*> channels;
+  for (std::size_t pi = 0; pi < s.projections.size(); ++pi) {
+    const ProjectionSpec& p = s.projections[pi];
+    const std::string key = "projections." + p.name;
+    if (!names.insert(p.name).second)
+      throw SpecError(key, fmt::format("projection name '{}' is used twice", p.name));
+    bool is_source = false;
+    std::size_t idx = 0;
+    if (node_size(s, p.source, &is_source, &idx) == 0)
+      throw SpecError(key + ".source", fmt::format("projection '{}': no population or source "
+                                                   "'{}' (known: {})",
+                                                   p.name, p.source, node_names(s, true)));
+    if (node_size(s, p.target, &is_source, &idx) == 0 || is_source)
+      throw SpecError(key + ".target", fmt::format("projection '{}': no population '{}' to "
+                                                   "target (populations: {})",
+                                                   p.name, p.target, node_names(s, false)));
+    if (!(p.tau > 0) || !std::isfinite(p.tau))
+      throw SpecError(key + ".synapse.tau", fmt::format("projection '{}': the PSC time constant "
+                                                        "must be > 0, got {} ms",
+                                                        p.name, p.tau));
+    if (p.order > kMaxOrder)
+      throw SpecError(key + ".synapse.order", fmt::format("projection '{}': filter order {} is "
+                                                          "above {}",
+                                                          p.name, p.order, kMaxOrder));
+    using K = networks::ConnectionRule::Kind;
+    if (p.rule.kind == K::fixed_probability && !(p.rule.p >= 0 && p.rule.p <= 1))
+      throw SpecError(key + ".p", fmt::format("projection '{}': p must be in [0, 1], got {}",
+                                              p.name, p.rule.p));
+    if (!(p.delay.a >= s.dt * (1 - 1e-9)))  // a constant, a mean or a uniform's low
+      throw SpecError(key + ".delay", fmt::format("projection '{}': the delay ({} ms) must be at "
+                                                  "least dt ({} ms)",
+                                                  p.name, p.delay.a, s.dt));
+    if (auto e = p.weight.check(); !e.empty())
+      throw SpecError(key + ".weight", fmt::format("projection '{}': weight: {}", p.name, e));
+    if (auto e = p.delay.check(); !e.empty())
+      throw SpecError(key + ".delay", fmt::format("projection '{}': delay: {}", p.name, e));
+    try {
+      networks::check(wiring(s, p, pi));
+    } catch (const networks::WiringError& e) {
+      const char* field = p.rule.kind == K::matrix           ? ".matrix"
+                          : p.rule.kind == K::fixed_indegree ? ".indegree"
+                                                             : ".rule";
+      throw SpecError(key + field, fmt::format("projection '{}': {}", p.name, e.what()));
+    }
+    const auto ch = std::pair{p.target, default_channel(p)};
+    if (auto it = channels.find(ch); it != channels.end()) {
+      const ProjectionSpec& q = *it->second;
+      if (q.tau != p.tau || q.order != p.order)
+        throw SpecError(key + ".synapse",
+                        fmt::format("projection '{}': channel '{}' of population '{}' already has "
+                                    "the filter of projection '{}' (tau {} ms, order {}); give "
+                                    "this one another channel",
+                                    p.name, ch.second, p.target, q.name, q.tau, q.order));
+    } else {
+      channels.emplace(ch, &p);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+
+struct SynapticNetwork::Impl {
+  // What arrives in one step: whole rows of constant-delay projections (the common case:
+  // queued in O(1) per spike and scattered on arrival, so no per-synapse event is ever
+  // written), and single synapses of projections with drawn delays.
+  struct RowRef {
+    std::uint32_t projection, source;
+    double count;  // spikes (a Poisson source may put several in one step)
+  };
+  struct Event {
+    std::uint32_t target;
+    double weight;
+  };
+  struct Slot {
+    std::vector<RowRef> rows;
+    std::vector<Event> events;
+  };
+  struct Channel {
+    std::size_t pop = 0;
+    std::size_t n = 0;  // neurons of the target
+    double tau = 0;
+    unsigned order = 0;
+    bool exact = false;      // integrated by the population
+    std::vector<Slot> ring;  // L slots
+    double* jump = nullptr;  // where arrivals add w / tau: the population's current
+                             //   (exact) or stage 0 of the cascade below
+    models::PscPropagator prop;
+    std::vector<double> stage;  // (order + 1, n): filtered channels' cascade state
+  };
+  struct Projection {
+    networks::Connectivity table;
+    std::size_t channel = 0;
+    bool from_source = false;
+    std::size_t source = 0;  // population or source index
+  };
+
+  double dt = 0.1;
+  std::vector<Channel> channels;
+  std::vector<Projection> projections;
+  std::vector<SpikeSourceGroup> sources;
+  std::vector<std::vector<std::size_t>> proj_of_pop, proj_of_source;  // outgoing projections
+  std::vector<Population*> pops;
+  std::vector<SourceSpike> scratch;
+
+  // Queues `count` spikes of source row i, stamped `stamp`: slot (stamp + delay) mod L.
+  void push(std::size_t pi, std::uint32_t i, std::size_t stamp, double count) {
+    const Projection& pr = projections[pi];
+    Channel& ch = channels[pr.channel];
+    const auto& t = pr.table;
+    const std::size_t L = ch.ring.size();
+    if (t.row[i] == t.row[i + 1]) return;
+    if (t.delay.empty()) {
+      ch.ring[(stamp + t.delay_const) % L].rows.push_back(
+          {static_cast<std::uint32_t>(pi), i, count});
+      return;
+    }
+    for (std::size_t s = t.row[i]; s < t.row[i + 1]; ++s)
+      ch.ring[(stamp + t.delay[s]) % L].events.push_back({t.target[s], count * t.weight_of(s)});
+  }
+
+  // The arrivals of one slot: every weight w adds w / tau to its target's current.
+  void arrive(Channel& ch, Slot& slot) {
+    double* __restrict s0 = ch.jump;
+    const double inv_tau = 1.0 / ch.tau;
+    for (const RowRef& r : slot.rows) {
+      const auto& t = projections[r.projection].table;
+      const std::uint32_t* __restrict tgt = t.target.data();
+      const std::size_t b = t.row[r.source], e = t.row[r.source + 1];
+      if (t.weight.empty()) {
+        const double w = t.weight_const * r.count * inv_tau;
+        for (std::size_t s = b; s < e; ++s) s0[tgt[s]] += w;
+      } else {
+        const float* __restrict w = t.weight.data();
+        const double k = r.count * inv_tau;
+        for (std::size_t s = b; s < e; ++s) s0[tgt[s]] += k * w[s];
+      }
+    }
+    for (const Event& ev : slot.events) s0[ev.target] += ev.weight * inv_tau;
+    slot.rows.clear();
+    slot.events.clear();
+  }
+
+  Impl(const RunSpec& s, std::vector<std::unique_ptr<Population>>& pop_list, int threads)
+      : dt(s.dt) {
+    for (auto& p : pop_list) pops.push_back(p.get());
+    proj_of_pop.resize(pops.size());
+    proj_of_source.resize(s.sources.size());
+    for (std::size_t i = 0; i < s.sources.size(); ++i)
+      sources.emplace_back(s.sources[i], s.seed, i, s.dt);
+
+    std::map<std::pair<std::string, std::string>, std::size_t> channel_index;
+    std::vector<std::size_t> slots;
+    for (std::size_t pi = 0; pi < s.projections.size(); ++pi) {
+      const ProjectionSpec& p = s.projections[pi];
+      Projection pr;
+      pr.table = networks::connect(wiring(s, p, pi), threads);
+      bool dummy = false;
+      std::size_t target = 0;
+      node_size(s, p.source, &pr.from_source, &pr.source);
+      node_size(s, p.target, &dummy, &target);
+      const auto key = std::pair{p.target, default_channel(p)};
+      auto it = channel_index.find(key);
+      if (it == channel_index.end()) {
+        Channel ch;
+        ch.pop = target;
+        ch.n = s.populations[target].size;
+        ch.tau = p.tau;
+        ch.order = p.order;
+        it = channel_index.emplace(key, channels.size()).first;
+        channels.push_back(std::move(ch));
+        slots.push_back(1);
+      }
+      pr.channel = it->second;
+      slots[pr.channel] = std::max<std::size_t>(slots[pr.channel], pr.table.max_delay() + 1u);
+      (pr.from_source ? proj_of_source[pr.source] : proj_of_pop[pr.source]).push_back(pi);
+      projections.push_back(std::move(pr));
+    }
+    // Exponential channels go to populations that integrate them exactly, all or none.
+    std::vector<std::vector<std::size_t>> exp_channels(pops.size());
+    for (std::size_t c = 0; c < channels.size(); ++c)
+      if (channels[c].order == 0) exp_channels[channels[c].pop].push_back(c);
+    for (std::size_t p = 0; p < pops.size(); ++p) {
+      if (exp_channels[p].empty()) continue;
+      std::vector<double> taus;
+      for (auto c : exp_channels[p]) taus.push_back(channels[c].tau);
+      if (pops[p]->attach_exp_synapses(taus))
+        for (std::size_t k = 0; k < exp_channels[p].size(); ++k) {
+          channels[exp_channels[p][k]].exact = true;
+          channels[exp_channels[p][k]].jump = pops[p]->synaptic_current(k);
+        }
+    }
+    for (std::size_t c = 0; c < channels.size(); ++c) {
+      Channel& ch = channels[c];
+      ch.ring.resize(slots[c]);
+      if (!ch.exact) {
+        ch.prop = models::psc_propagator(ch.order, ch.tau, s.dt);
+        ch.stage.assign((ch.order + 1) * ch.n, 0.0);
+        ch.jump = ch.stage.data();
+      }
+    }
+  }
+
+  // Whether population p gets input from filtered channels (then `input` must be filled).
+  bool filters_into(std::size_t p) const {
+    for (const auto& ch : channels)
+      if (!ch.exact && ch.pop == p) return true;
+    return false;
+  }
+
+  void begin_step(std::size_t k, std::vector<std::vector<double>>& input) {
+    for (std::size_t si = 0; si < sources.size(); ++si) {
+      if (proj_of_source[si].empty()) continue;
+      scratch.clear();
+      sources[si].emit(k, scratch);
+      for (auto pi : proj_of_source[si])
+        for (const auto& sp : scratch) push(pi, sp.neuron, k, sp.count);
+    }
+    for (auto& ch : channels) {
+      arrive(ch, ch.ring[k % ch.ring.size()]);
+      if (ch.exact) continue;
+      const std::size_t n = ch.n, m = ch.order + 1;
+      double* __restrict s = ch.stage.data();
+      double* __restrict in = input[ch.pop].data();
+      const double inv_dt = 1.0 / dt;
+      for (std::size_t j = 0; j < m; ++j) {  // the exact charge of the step, as a mean current
+        const double q = ch.prop.Q[j] * inv_dt;
+        const double* __restrict sj = s + j * n;
+        for (std::size_t i = 0; i < n; ++i) in[i] += q * sj[i];
+      }
+      for (std::size_t r = m; r-- > 0;) {  // s <- P s, last stage first (P is lower triangular)
+        double* __restrict sr = s + r * n;
+        const double prr = ch.prop.P[r * m + r];
+        for (std::size_t i = 0; i < n; ++i) sr[i] *= prr;
+        for (std::size_t j = 0; j < r; ++j) {
+          const double prj = ch.prop.P[r * m + j];
+          const double* __restrict sj = s + j * n;
+          for (std::size_t i = 0; i < n; ++i) sr[i] += prj * sj[i];
+        }
+      }
+    }
+  }
+
+  void deliver(std::size_t k, const std::vector<std::vector<Spike>>& spikes) {
+    for (std::size_t p = 0; p < pops.size(); ++p) {
+      if (spikes[p].empty()) continue;
+      for (auto pi : proj_of_pop[p])
+        for (const Spike& sp : spikes[p]) push(pi, sp.neuron, k + 1, 1.0);
+    }
+  }
+};
+
+SynapticNetwork::SynapticNetwork(const RunSpec& s, std::vector<std::unique_ptr<Population>>& pops,
+                                 int threads)
+    : impl_(std::make_unique<Impl>(s, pops, threads)) {}
+SynapticNetwork::~SynapticNetwork() = default;
+SynapticNetwork::SynapticNetwork(SynapticNetwork&&) noexcept = default;
+SynapticNetwork& SynapticNetwork::operator=(SynapticNetwork&&) noexcept = default;
+bool SynapticNetwork::empty() const {
+  return impl_->channels.empty();
+}
+void SynapticNetwork::begin_step(std::size_t k, std::vector<std::vector<double>>& input) {
+  impl_->begin_step(k, input);
+}
+void SynapticNetwork::deliver(std::size_t k, const std::vector<std::vector<Spike>>& spikes) {
+  impl_->deliver(k, spikes);
+}
+bool SynapticNetwork::filters_into(std::size_t p) const {
+  return impl_->filters_into(p);
+}
+std::size_t SynapticNetwork::synapse_count() const {
+  std::size_t n = 0;
+  for (const auto& p : impl_->projections) n += p.table.size();
+  return n;
+}
+std::size_t SynapticNetwork::synapse_bytes() const {
+  std::size_t n = 0;
+  for (const auto& p : impl_->projections) n += p.table.bytes();
+  return n;
+}
+
+}  // namespace ranvier::sim

@@ -1,0 +1,64 @@
+// Synaptic input of a run: the projections' synapse tables, the spike sources, a delay
+// ring buffer per target population and channel, and the PSC filters.
+//
+// Delivery. A spike of a population during step k (in [t_k, t_k + dt)) is stamped t_{k+1};
+// a source spike at time t is stamped at the next grid time (sim/spike_sources.hpp). A
+// synapse with delay D steps appends an event (target, weight) to slot (stamp + D) mod L of
+// its target channel's ring, L = max delay + 1 slots. At the start of step m, slot m holds
+// the events arriving at t_m: each makes the channel's current jump by w / tau_s (the PSC
+// filter, models/psc_filter.hpp), exactly at stamp + delay. Events rather than one dense
+// array per slot: a step's arrivals are few compared with the neurons (CUBA: ~180 for 4000
+// neurons), so the neuron update reads no arrival arrays at all. Spikes
+// are delivered in the order the populations hand them out (time, then neuron), one
+// projection after the other, so the sums, and with them every result, are the same for any
+// number of threads.
+//
+// Integration. Exponential channels onto a LIF population with the exact integrator are
+// handed to the population, which integrates V and the currents as one linear system
+// (Population::attach_exp_synapses). Every other channel (alpha and higher orders, HH, LIF
+// with Odeint) is filtered here with the cascade's exact propagator, and the exact charge it
+// delivers during the step, divided by dt, is added to the population's input, which the
+// population holds over the step like a stimulus.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <vector>
+
+#include "sim/population.hpp"
+#include "sim/spec.hpp"
+
+namespace ranvier::sim {
+
+// Checks projections and spike sources (names, rules, weights, delays, filters); throws
+// SpecError with the key path ("projections.<name>.p", "sources.<name>.rate"...).
+void validate_network(const RunSpec&);
+
+class SynapticNetwork {
+ public:
+  // Builds the synapse tables (rows on up to `threads` threads, the same for any count)
+  // and attaches exponential channels to the populations that integrate them exactly.
+  SynapticNetwork(const RunSpec&, std::vector<std::unique_ptr<Population>>& pops, int threads);
+  ~SynapticNetwork();
+  SynapticNetwork(SynapticNetwork&&) noexcept;
+  SynapticNetwork& operator=(SynapticNetwork&&) noexcept;
+
+  bool empty() const;
+  // Start of step k: emits the spike sources' spikes stamped k, hands the arrivals of
+  // step k to the populations, and adds the filtered channels' step-average current to
+  // input[p].
+  void begin_step(std::size_t k, std::vector<std::vector<double>>& input);
+  // End of step k: delivers the populations' spikes of the step (stamped k + 1).
+  void deliver(std::size_t k, const std::vector<std::vector<Spike>>& spikes);
+  // Whether population p receives filtered (not exactly integrated) synaptic current
+  // through its `input` each step.
+  bool filters_into(std::size_t p) const;
+  std::size_t synapse_count() const;  // over all projections
+  std::size_t synapse_bytes() const;  // of the tables (targets, weights, delays, rows)
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace ranvier::sim

@@ -1,0 +1,344 @@
+// Networks in the engine: the analytic PSP (issue 4, test 1), arrival exactly at t + d
+// (test 3), Poisson statistics (test 4), identical spikes at 1 and 2 threads (test 5), a
+// golden regression (test 6), and SpecErrors for bad projections.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "models/model_info.hpp"
+#include "models/psc_filter.hpp"
+#include "sim/simulation.hpp"
+#include "sim/spike_sources.hpp"
+
+using namespace ranvier;
+
+namespace {
+
+struct Collect : sim::RunSink {
+  std::vector<std::vector<sim::Spike>> by_pop = std::vector<std::vector<sim::Spike>>(8);
+  std::vector<std::vector<double>> t = std::vector<std::vector<double>>(8);
+  std::vector<std::vector<std::vector<double>>> v =
+      std::vector<std::vector<std::vector<double>>>(8);
+  void spikes(std::size_t pop, std::span<const sim::Spike> s) override {
+    by_pop[pop].insert(by_pop[pop].end(), s.begin(), s.end());
+  }
+  void trace_sample(std::size_t tr, double tt, std::span<const double> x) override {
+    t[tr].push_back(tt);
+    v[tr].emplace_back(x.begin(), x.end());
+  }
+};
+
+sim::PopulationSpec pop(std::string name, std::string model, std::size_t n) {
+  sim::PopulationSpec p;
+  p.name = std::move(name);
+  p.model = model;
+  p.size = n;
+  p.integrator = model == "lif" ? sim::Integrator::exact : sim::Integrator::rk4;
+  for (const auto& ps : models::find_model(model)->params)
+    p.params[ps.name] = std::vector<double>(n, ps.default_value);
+  return p;
+}
+
+// LIF in mV with R = 1 MOhm (1 nA moves V_inf by 1 mV), threshold out of reach.
+sim::PopulationSpec quiet_lif(std::string name, std::size_t n, double tau_m = 20.0) {
+  auto p = pop(std::move(name), "lif", n);
+  p.params["V_L"].assign(n, -49.0);
+  p.params["V_th"].assign(n, 100.0);
+  p.params["V_reset"].assign(n, -60.0);
+  p.params["tau_m"].assign(n, tau_m);
+  p.params["tau_ref"].assign(n, 5.0);
+  return p;
+}
+
+sim::SpikeSourceSpec times_source(std::string name, std::vector<double> times) {
+  sim::SpikeSourceSpec s;
+  s.name = std::move(name);
+  s.kind = sim::SpikeSourceSpec::Kind::spike_times;
+  s.times = {std::move(times)};
+  return s;
+}
+
+sim::ProjectionSpec projection(std::string name, std::string src, std::string tgt, double w,
+                               double delay, double tau, unsigned order = 0) {
+  sim::ProjectionSpec p;
+  p.name = std::move(name);
+  p.source = std::move(src);
+  p.target = std::move(tgt);
+  p.rule.kind = networks::ConnectionRule::Kind::all_to_all;
+  p.weight = networks::Distribution::constant(w);
+  p.delay = networks::Distribution::constant(delay);
+  p.tau = tau;
+  p.order = order;
+  return p;
+}
+
+// CUBA (Brette et al. 2007) scaled to n neurons with `k` synapses per neuron.
+sim::RunSpec cuba(std::size_t n, double duration, double k = 80.0) {
+  sim::RunSpec r;
+  r.dt = 0.1;
+  r.duration = duration;
+  r.seed = 5;
+  const std::size_t ne = n * 4 / 5, ni = n - ne;
+  auto make = [](std::string name, std::size_t m) {
+    auto p = pop(std::move(name), "lif", m);
+    p.params["V_L"].assign(m, -49.0);
+    p.params["V_th"].assign(m, -50.0);
+    p.params["V_reset"].assign(m, -60.0);
+    p.params["tau_m"].assign(m, 20.0);
+    p.params["tau_ref"].assign(m, 5.0);
+    std::vector<double> v(m);
+    for (std::size_t i = 0; i < m; ++i) v[i] = -60.0 + 10.0 * ((i * 7919) % 1000) / 1000.0;
+    p.initial["V"] = v;
+    return p;
+  };
+  r.populations = {make("exc", ne), make("inh", ni)};
+  const double p = k / static_cast<double>(n);
+  for (auto [src, w, tau] :
+       {std::tuple{"exc", 1.62 * 5.0, 5.0}, std::tuple{"inh", -9.0 * 10.0, 10.0}})
+    for (const char* tgt : {"exc", "inh"}) {
+      auto pr = projection(std::string(src) + "_" + tgt, src, tgt, w, 0.1, tau);
+      pr.rule.kind = networks::ConnectionRule::Kind::fixed_probability;
+      pr.rule.p = p;
+      r.projections.push_back(pr);
+    }
+  r.spike_populations = {"exc", "inh"};
+  return r;
+}
+
+std::string fmt_double(double x) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.15g", x);
+  return buf;
+}
+
+}  // namespace
+
+TEST_CASE("one spike through an exponential PSC gives the analytic PSP to 1e-9") {
+  // V is sampled every step and compared with V_L + R w (e^(-s/tau_s) - e^(-s/tau_m)) /
+  // (tau_s - tau_m), s = t - t_arrival. The engine's propagator is exact, so the only
+  // differences are rounding (~1e-14 mV); 1e-9 mV leaves room for a different but equally
+  // exact formulation, while any discretisation error (O(dt) = 1e-3 mV) would fail.
+  for (double tau_s : {5.0, 10.0, 20.0}) {  // 20 = tau_m: the t e^(-t/tau) limit
+    sim::RunSpec r;
+    r.dt = 0.1;
+    r.duration = 80.0;
+    r.populations = {quiet_lif("post", 1)};
+    r.sources = {times_source("pre", {1.0})};
+    const double w = 8.1, d = 1.5, t_arr = 1.0 + d;
+    r.projections = {projection("pp", "pre", "post", w, d, tau_s)};
+    r.traces = {{"v", "post", {"V"}, {}, 1}};
+    Collect c;
+    sim::Simulation(r).run(c);
+    double worst = 0;
+    for (std::size_t k = 0; k < c.t[0].size(); ++k) {
+      const double expect = -49.0 + models::lif_psp(c.t[0][k] - t_arr, w, 1.0, 20.0, tau_s);
+      worst = std::max(worst, std::fabs(c.v[0][k][0] - expect));
+    }
+    INFO("tau_s = " << tau_s << ", worst |V - V_psp| = " << worst);
+    CHECK(worst < 1e-9);
+    CHECK(c.v[0][250][0] - -49.0 > 0.1);  // the PSP is really there (peak ~0.2-0.3 mV)
+  }
+}
+
+TEST_CASE("a spike sent at t with delay d reaches the target at t + d exactly") {
+  // The source spikes at t = 2 ms, delays 0.1 ms (= dt), 1 ms and 3.7 ms. The trace "I"
+  // (sampled at each step's start, arrivals of that instant included) must be 0 at
+  // t + d - dt and w / tau_s at t + d; V moves first during the step from t + d, so it is
+  // still V_L at t + d and not at t + d + dt. Exact (LIF) and filtered (rk4) paths alike.
+  for (auto integ : {sim::Integrator::exact, sim::Integrator::rk4})
+    for (double d : {0.1, 1.0, 3.7}) {
+      sim::RunSpec r;
+      r.dt = 0.1;
+      r.duration = 10.0;
+      r.populations = {quiet_lif("post", 1)};
+      r.populations[0].integrator = integ;
+      r.sources = {times_source("pre", {2.0})};
+      r.projections = {projection("pp", "pre", "post", 5.0, d, 5.0)};
+      r.traces = {{"v", "post", {"V", "I"}, {}, 1}};
+      Collect c;
+      sim::Simulation(r).run(c);
+      const auto arrive = static_cast<std::size_t>(std::lround((2.0 + d) / 0.1));
+      INFO("delay " << d << ", integrator " << sim::integrator_name(integ));
+      CHECK(c.v[0][arrive - 1][1] == 0.0);
+      if (integ == sim::Integrator::exact)
+        CHECK(c.v[0][arrive][1] == doctest::Approx(1.0));  // w / tau_s = 5 / 5
+      else
+        CHECK(c.v[0][arrive][1] > 0.9);  // the step's mean of a decaying current
+      CHECK(c.v[0][arrive][0] == -49.0);
+      CHECK(c.v[0][arrive + 1][0] > -49.0);
+    }
+}
+
+TEST_CASE("a neuron's spike is stamped at the end of its step and arrives d later") {
+  // Neuron 'pre' is driven over threshold; its first spike falls inside step k. It reaches
+  // 'post' at (k + 1) dt + d: the current is 0 one step before and nonzero then.
+  sim::RunSpec r;
+  r.dt = 0.1;
+  r.duration = 30.0;
+  auto pre = pop("pre", "lif", 1);
+  r.populations = {pre, quiet_lif("post", 1)};
+  sim::StimulusSpec s;
+  s.name = "drive";
+  s.target = "pre";
+  s.values = {1.5};
+  r.stimuli = {s};
+  r.projections = {projection("pp", "pre", "post", 5.0, 2.0, 5.0)};
+  r.spike_populations = {"pre"};
+  r.traces = {{"i", "post", {"I"}, {}, 1}};
+  Collect c;
+  sim::Simulation(r).run(c);
+  REQUIRE(!c.by_pop[0].empty());
+  const double ts = c.by_pop[0][0].t;
+  const auto k = static_cast<std::size_t>(std::floor(ts / 0.1));
+  const std::size_t arrive = k + 1 + 20;
+  CHECK(c.v[0][arrive - 1][0] == 0.0);
+  CHECK(c.v[0][arrive][0] == doctest::Approx(1.0));
+}
+
+TEST_CASE("Poisson sources have the set rate and a Fano factor of 1") {
+  // 2000 sources at 20 Hz for 10 s, counted in 100 windows of 100 ms per source: 200000
+  // windows of mean 2. The mean's standard error is sqrt(2 / 200000) = 0.0032 (bound:
+  // 0.02, 6 of them); the Fano factor's standard error for a Poisson count is about
+  // sqrt(2 / N) (1 + 1/(2 mean)) ~ 0.004 (bound: 0.03). Different sources are independent:
+  // the correlation of neighbouring sources' counts is within 5 / sqrt(N).
+  sim::SpikeSourceSpec spec;
+  spec.name = "p";
+  spec.size = 2000;
+  spec.rate_hz = {20.0};
+  sim::SpikeSourceGroup g(spec, 9, 0, 0.1);
+  const std::size_t steps = 100000, per_window = 1000, windows = steps / per_window;
+  std::vector<double> counts(spec.size * windows, 0.0);
+  std::vector<sim::SourceSpike> out;
+  for (std::size_t k = 0; k < steps; ++k) {
+    out.clear();
+    g.emit(k, out);
+    for (auto& sp : out) counts[sp.neuron * windows + k / per_window] += sp.count;
+  }
+  double sum = 0, sum2 = 0, cross = 0;
+  for (double x : counts) {
+    sum += x;
+    sum2 += x * x;
+  }
+  const double N = static_cast<double>(counts.size()), mean = sum / N;
+  const double var = sum2 / N - mean * mean;
+  CHECK(mean == doctest::Approx(2.0).epsilon(0.01));
+  CHECK(var / mean == doctest::Approx(1.0).epsilon(0.03));
+  for (std::size_t i = 0; i + 1 < spec.size; i += 2)
+    for (std::size_t w = 0; w < windows; ++w)
+      cross += (counts[i * windows + w] - mean) * (counts[(i + 1) * windows + w] - mean);
+  CHECK(std::fabs(cross / (N / 2) / var) < 5 / std::sqrt(N / 2));
+  // A rate per source, and nothing outside [start, stop).
+  spec.size = 2;
+  spec.rate_hz = {0.0, 1000.0};
+  spec.start = 10.0;
+  spec.stop = 20.0;
+  sim::SpikeSourceGroup h(spec, 9, 1, 0.1);
+  std::size_t first = 0, n1 = 0;
+  for (std::size_t k = 0; k < 400; ++k) {
+    out.clear();
+    h.emit(k, out);
+    for (auto& sp : out) {
+      CHECK(sp.neuron == 1);
+      CHECK(k >= 100);
+      CHECK(k <= 200);
+      if (!first) first = k;
+      n1 += sp.count;
+    }
+  }
+  CHECK(n1 > 0);
+  CHECK(std::fabs(static_cast<double>(n1) - 10.0) < 5 * std::sqrt(10.0));
+}
+
+TEST_CASE("explicit spike times are stamped on the grid, never early") {
+  sim::SpikeSourceSpec spec = times_source("t", {0.0, 1.0, 1.05, 1.1, 1.1, 3.0});
+  sim::SpikeSourceGroup g(spec, 1, 0, 0.1);
+  std::vector<sim::SourceSpike> out;
+  std::vector<std::pair<std::size_t, std::uint32_t>> got;
+  for (std::size_t k = 0; k < 40; ++k) {
+    out.clear();
+    g.emit(k, out);
+    for (auto& s : out) got.push_back({k, s.count});
+  }
+  CHECK(got ==
+        std::vector<std::pair<std::size_t, std::uint32_t>>{{0, 1}, {10, 1}, {11, 3}, {30, 1}});
+}
+
+TEST_CASE("the same seeded network gives identical spikes at 1 and 2 threads") {
+  // 10000 neurons: enough chunks for the populations to really split over two threads.
+  auto r = cuba(10000, 100.0);
+  Collect c1, c2;
+  sim::Simulation(r, {1}).run(c1);
+  sim::Simulation(r, {2}).run(c2);
+  for (std::size_t p = 0; p < 2; ++p) {
+    REQUIRE(c1.by_pop[p].size() == c2.by_pop[p].size());
+    CHECK(c1.by_pop[p].size() > 1000);
+    for (std::size_t i = 0; i < c1.by_pop[p].size(); ++i) {
+      REQUIRE(c1.by_pop[p][i].neuron == c2.by_pop[p][i].neuron);
+      REQUIRE(c1.by_pop[p][i].t == c2.by_pop[p][i].t);  // bit for bit
+    }
+  }
+}
+
+TEST_CASE("golden regression: a small seeded CUBA network") {
+  // 400 neurons, 200 ms, seed 5. Numbers recorded from this engine when the test was
+  // written. The count may move by a few spikes if a propagator is rewritten in an
+  // equivalent form (rounding can tip a neuron over threshold a step earlier or later in a
+  // chaotic network, so exact equality would be brittle): 1% tolerance. The first spike
+  // times come from the unperturbed start and must agree to 1e-9 ms.
+  auto r = cuba(400, 200.0);
+  Collect c;
+  sim::Simulation(r).run(c);
+  const std::size_t n_exc = c.by_pop[0].size(), n_inh = c.by_pop[1].size();
+  MESSAGE("exc " << n_exc << " inh " << n_inh);
+  for (int i = 0; i < 3; ++i)
+    MESSAGE("first exc spike " << i << ": neuron " << c.by_pop[0][i].neuron << " at "
+                               << fmt_double(c.by_pop[0][i].t));
+  const double gold_exc = 354, gold_inh = 88;  // spikes of 320 exc, 80 inh neurons
+  CHECK(std::fabs(static_cast<double>(n_exc) - gold_exc) <= 0.01 * gold_exc);
+  CHECK(std::fabs(static_cast<double>(n_inh) - gold_inh) <= 0.01 * gold_inh + 1);
+  const std::uint32_t first_n[3] = {284, 247, 210};
+  const double first_t[3] = {0.784414263065391, 1.35317296947623, 1.65752906313483};  // ms
+  for (int i = 0; i < 3; ++i) {
+    CHECK(c.by_pop[0][i].neuron == first_n[i]);
+    CHECK(std::fabs(c.by_pop[0][i].t - first_t[i]) < 1e-9);
+  }
+}
+
+TEST_CASE("bad projections are SpecErrors with the key path") {
+  auto expect = [](sim::RunSpec r, const std::string& key) {
+    INFO("expected " << key);
+    try {
+      sim::validate(r);
+      FAIL("no error");
+    } catch (const sim::SpecError& e) {
+      CHECK(e.key_path == key);
+    }
+  };
+  auto base = cuba(100, 10.0);
+  auto r = base;
+  r.projections[0].target = "exd";
+  expect(r, "projections.exc_exc.target");
+  r = base;
+  r.projections[1].source = "nowhere";
+  expect(r, "projections.exc_inh.source");
+  r = base;
+  r.projections[0].rule.p = 1.2;
+  expect(r, "projections.exc_exc.p");
+  r = base;
+  r.projections[0].delay = networks::Distribution::constant(0.05);
+  expect(r, "projections.exc_exc.delay");
+  r = base;
+  r.projections[0].rule.kind = networks::ConnectionRule::Kind::matrix;
+  r.projections[0].rule.matrix = std::vector<double>(80 * 79, 1.0);
+  expect(r, "projections.exc_exc.matrix");
+  r = base;
+  r.projections[2].tau = 0;
+  expect(r, "projections.inh_exc.synapse.tau");
+  r = base;
+  r.projections[2].tau = 7;  // inh -> exc shares the 'inh' channel? no: exc channel differs
+  r.projections[2].channel = "exc";
+  expect(r, "projections.inh_exc.synapse");
+}
