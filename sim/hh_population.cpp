@@ -1,8 +1,8 @@
 // Hodgkin-Huxley populations: the right-hand side for Odeint (euler, rk4, dopri5) and the
 // exponential Euler step, over a chunk of neurons in struct-of-arrays layout.
-#include <fmt/format.h>
-
 #include <cmath>
+
+#include <fmt/format.h>
 
 #include "models/hh.hpp"
 #include "models/model_info.hpp"
@@ -143,11 +143,22 @@ struct HhOdeModel {
 
 }  // namespace
 
+// What to change after a blow-up, in terms of what the user has now: a dt ten times
+// smaller than theirs, and the integrators they are not using yet.
+std::string hh_advice(Integrator integrator, double dt) {
+  if (integrator == Integrator::dopri5)
+    return "tighten abs_tol / rel_tol (e.g. 1e-8), or try integrator: exponential_euler";
+  std::string advice = fmt::format("use a smaller dt (e.g. {:g} ms)", dt / 10.0);
+  if (integrator != Integrator::exponential_euler)
+    advice += " or integrator: exponential_euler (stable for the fast gates)";
+  return advice + " or dopri5 (adaptive step)";
+}
+
 std::unique_ptr<Population> make_hh_population(const PopulationSpec& s, double dt, int threads) {
   models::check_params(*models::find_model("hh"), s.name, s.params, s.size);
-  return std::make_unique<OdePopulation<HhOdeModel>>(
-      HhOdeModel(s), s.size, s.integrator, dt, threads, s.abs_tol, s.rel_tol,
-      "use a smaller dt (e.g. 0.01 ms) or integrator: exponential_euler / dopri5");
+  return std::make_unique<OdePopulation<HhOdeModel>>(HhOdeModel(s), s.size, s.integrator, dt,
+                                                     threads, s.abs_tol, s.rel_tol,
+                                                     hh_advice(s.integrator, dt));
 }
 
 }  // namespace ranvier::sim::detail

@@ -143,7 +143,8 @@ stimuli:
   CHECK(c.result.err.find("'hh'") != std::string::npos);
   CHECK(c.result.err.find("neuron 0") != std::string::npos);
   CHECK(c.result.err.find("t = ") != std::string::npos);
-  CHECK(c.result.err.find("smaller dt") != std::string::npos);
+  CHECK(c.result.err.find("smaller dt (e.g. 0.05 ms)") != std::string::npos);  // dt / 10
+  CHECK(c.result.err.find("exponential_euler") != std::string::npos);
   CHECK(c.files_in_out() == 0);
 }
 
