@@ -55,7 +55,15 @@ NodeId Graph<T>::add_bias(NodeId x, NodeId b) {
       [x, b](Graph& g, Node& n) {
         MatrixMap<T> dY(n.g, n.rows, n.cols);
         if (g.wants(x)) g.dval(x) += dY;
-        if (g.wants(b)) g.dval(b).col(0) += dY.rowwise().sum();
+        if (g.wants(b)) {
+          // Summed into an aligned buffer first: Eigen sums the rows it peels off to align
+          // the destination in another order than the vectorised rows, so summing straight
+          // into the parameter buffer would round differently with its address.
+          if (n.aux.size() < static_cast<std::size_t>(n.rows)) n.aux.resize(n.rows);
+          MatrixMap<T> s(n.aux.data(), n.rows, 1);
+          s.noalias() = dY.rowwise().sum();
+          g.dval(b) += s;
+        }
       });
 }
 
