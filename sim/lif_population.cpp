@@ -80,6 +80,7 @@ class LifExactPopulation final : public Population {
     syn_tau_.assign(tau_s.begin(), tau_s.end());
     const std::size_t nc = syn_tau_.size();
     I_.assign(nc, std::vector<double>(n_, 0.0));
+    g_.assign(nc, 1.0);
     P21_.assign(nc, std::vector<double>(n_));
     Ps_.resize(nc);
     inv_tau_s_.resize(nc);
@@ -98,13 +99,16 @@ class LifExactPopulation final : public Population {
     return true;
   }
   double* synaptic_current(std::size_t c) override { return I_[c].data(); }
+  double synaptic_scale(std::size_t c) const override { return 1.0 / g_[c]; }
   void add_synaptic_current(std::span<const std::uint32_t> neurons,
                             std::span<double> out) const override {
-    for (const auto& I : I_) {
+    for (std::size_t c = 0; c < I_.size(); ++c) {
+      const auto& I = I_[c];
+      const double g = g_[c];
       if (neurons.empty())
-        for (std::size_t i = 0; i < n_; ++i) out[i] += I[i];
+        for (std::size_t i = 0; i < n_; ++i) out[i] += I[i] * g;
       else
-        for (std::size_t k = 0; k < neurons.size(); ++k) out[k] += I[neurons[k]];
+        for (std::size_t k = 0; k < neurons.size(); ++k) out[k] += I[neurons[k]] * g;
     }
   }
   bool accepts_empty_input() const override { return !syn_tau_.empty(); }
@@ -128,6 +132,15 @@ class LifExactPopulation final : public Population {
       else
         step_chunk_dispatch(c, t, input.empty() ? nullptr : input.data());
     });
+    // The stored currents are I / g: decaying all of them is one multiplication of g.
+    // Renormalised long before 1 / g could overflow.
+    for (std::size_t ch = 0; ch < g_.size(); ++ch) {
+      g_[ch] *= Ps_[ch];
+      if (g_[ch] < 1e-30) {
+        for (double& x : I_[ch]) x *= g_[ch];
+        g_[ch] = 1.0;
+      }
+    }
     const std::size_t from = spikes.size();
     for (auto& s : chunk_spikes_) spikes.insert(spikes.end(), s.begin(), s.end());
     sort_spikes(spikes, from);
@@ -181,8 +194,10 @@ class LifExactPopulation final : public Population {
     }
   }
 
-  // step_chunk with NC exponential PSC channels (the arrivals already added to I_ by
-  // receive()). Pass 1, vectorised, also takes neurons refractory for the whole step (V
+  // step_chunk with NC exponential PSC channels (the arrivals already added to I_ by the
+  // engine). The currents are stored divided by a per-channel factor g (I = I_ g, g *= e^(-dt
+  // / tau_s) after each step), so free and refractory neurons never write them: pass 1
+  // only reads them. Pass 1, vectorised, also takes neurons refractory for the whole step (V
   // stays at V_reset, the currents decay): in CUBA ~3% of the neurons are refractory at any
   // time, too many for the one-at-a-time path. U: constants as scalars (homogeneous
   // population); HJ: there is an input J (else 0). The fault check is fused into pass 1; a
@@ -200,12 +215,12 @@ class LifExactPopulation final : public Population {
     const double VL0 = a_.V_L[0], Vth0 = a_.V_th[0], R0 = a_.R[0], P0 = P_[0], dt = dt_;
     double* __restrict I[NC];
     const double* __restrict P21[NC];
-    double Ps[NC], P21s[NC];
+    double P21s[NC], gs[NC];
     for (int ch = 0; ch < NC; ++ch) {
       I[ch] = I_[ch].data();
       P21[ch] = P21_[ch].data();
-      Ps[ch] = Ps_[ch];
-      P21s[ch] = P21_[ch][0];
+      P21s[ch] = P21_[ch][0] * g_[ch];
+      gs[ch] = g_[ch];
     }
     int n_special = 0, bad = 0;
 #pragma omp simd reduction(+ : n_special) reduction(| : bad)
@@ -227,7 +242,7 @@ class LifExactPopulation final : public Population {
         if constexpr (U)
           syn += I[ch][i] * P21s[ch];
         else
-          syn += I[ch][i] * P21[ch][i];
+          syn += I[ch][i] * (gs[ch] * P21[ch][i]);
       }
       double v_inf = vl;
       if constexpr (HJ) v_inf += r * J[i];
@@ -237,8 +252,7 @@ class LifExactPopulation final : public Population {
       const int sp = (1 - full_ref) & ((rf > 0) | (v_new >= th) | (v >= th));
       const double v_out = (sp | full_ref) ? v : v_new;
       V[i] = v_out;
-      ref[i] = full_ref ? rf - dt : rf;
-      for (int ch = 0; ch < NC; ++ch) I[ch][i] = sp ? I[ch][i] : I[ch][i] * Ps[ch];
+      if (full_ref) ref[i] = rf - dt;
       special[i] = static_cast<unsigned char>(sp);
       n_special += sp;
       bad |= !(std::fabs(v_out) < kVoltageLimit);
@@ -270,7 +284,7 @@ class LifExactPopulation final : public Population {
     const double tau = a_.tau_m[q], Vth = a_.V_th[q], Vreset = a_.V_reset[q], R = a_.R[q];
     const double v_inf = a_.V_L[q] + R * J, tau_ref = a_.tau_ref[q];
     double V = V_[i], ref = ref_[i], I[NC];
-    for (int ch = 0; ch < NC; ++ch) I[ch] = I_[ch][i];
+    for (int ch = 0; ch < NC; ++ch) I[ch] = I_[ch][i] * g_[ch];
     auto decay = [&](double h) {
       for (int ch = 0; ch < NC; ++ch) I[ch] *= h == dt_ ? Ps_[ch] : std::exp(-h * inv_tau_s_[ch]);
     };
@@ -338,7 +352,7 @@ class LifExactPopulation final : public Population {
     }
     V_[i] = V;
     ref_[i] = ref;
-    for (int ch = 0; ch < NC; ++ch) I_[ch][i] = I[ch];
+    for (int ch = 0; ch < NC; ++ch) I_[ch][i] = I[ch] / (g_[ch] * Ps_[ch]);  // next step's g
   }
 
   // Walks one neuron through the step: refractory time first, then free integration up to
@@ -399,7 +413,8 @@ class LifExactPopulation final : public Population {
   std::vector<std::optional<StateFault>> chunk_fault_;
   // Exponential PSC channels (empty without synapses):
   std::vector<double> syn_tau_;           // tau_c [ms]
-  std::vector<std::vector<double>> I_;    // (channel, neuron) current [input quantity]
+  std::vector<std::vector<double>> I_;    // (channel, neuron) current / g_ [input quantity]
+  std::vector<double> g_;                 // per channel: I = I_ * g_
   std::vector<std::vector<double>> P21_;  // (channel, neuron) coupling over dt [1]
   std::vector<double> Ps_, inv_tau_s_;    // e^(-dt/tau_c), 1/tau_c
   bool uniform_ = false;                  // every parameter the same for all neurons: read [0]

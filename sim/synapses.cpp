@@ -188,10 +188,11 @@ struct SynapticNetwork::Impl {
     std::size_t n = 0;  // neurons of the target
     double tau = 0;
     unsigned order = 0;
-    bool exact = false;      // integrated by the population
-    std::vector<Slot> ring;  // L slots
-    double* jump = nullptr;  // where arrivals add w / tau: the population's current
-                             //   (exact) or stage 0 of the cascade below
+    bool exact = false;           // integrated by the population
+    std::size_t exact_index = 0;  // ... as its channel number
+    std::vector<Slot> ring;       // L slots
+    double* jump = nullptr;       // where arrivals add w / tau: the population's current
+                                  //   (exact) or stage 0 of the cascade below
     models::PscPropagator prop;
     std::vector<double> stage;  // (order + 1, n): filtered channels' cascade state
   };
@@ -228,8 +229,9 @@ struct SynapticNetwork::Impl {
 
   // The arrivals of one slot: every weight w adds w / tau to its target's current.
   void arrive(Channel& ch, Slot& slot) {
+    if (slot.rows.empty() && slot.events.empty()) return;
     double* __restrict s0 = ch.jump;
-    const double inv_tau = 1.0 / ch.tau;
+    const double inv_tau = (ch.exact ? pops[ch.pop]->synaptic_scale(ch.exact_index) : 1.0) / ch.tau;
     for (const RowRef& r : slot.rows) {
       const auto& t = projections[r.projection].table;
       const std::uint32_t* __restrict tgt = t.target.data();
@@ -295,6 +297,7 @@ struct SynapticNetwork::Impl {
         for (std::size_t k = 0; k < exp_channels[p].size(); ++k) {
           channels[exp_channels[p][k]].exact = true;
           channels[exp_channels[p][k]].jump = pops[p]->synaptic_current(k);
+          channels[exp_channels[p][k]].exact_index = k;
         }
     }
     for (std::size_t c = 0; c < channels.size(); ++c) {
