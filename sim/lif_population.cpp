@@ -286,13 +286,29 @@ class LifExactPopulation final : public Population {
       for (int ch = 0; ch < NC; ++ch) I[ch] *= h == dt_ ? Ps_[ch] : std::exp(-h * inv_tau_s_[ch]);
     };
     // V after h of free evolution from V0, and optionally dV/dt there.
+    // The coupling tau_s / (tau_s - tau_m) (e^(-h/tau_s) - e^(-h/tau_m)) reuses the two
+    // exponentials unless the time constants are so close that the difference cancels.
+    double kc[NC], cc[NC];
+    for (int ch = 0; ch < NC; ++ch) {
+      cc[ch] = 1.0 / tau - inv_tau_s_[ch];
+      kc[ch] = syn_tau_[ch] / (syn_tau_[ch] - tau);
+    }
     auto free_v = [&](double V0, double h, double* dv) {
       const bool full = h == dt_;
       const double em = full ? P_[q] : std::exp(-h / tau);
       double v = v_inf + (V0 - v_inf) * em, isum = 0.0;
       for (int ch = 0; ch < NC; ++ch) {
-        v += R * I[ch] * (full ? P21_[ch][q] : models::lif_psc_coupling(tau, syn_tau_[ch], h));
-        if (dv) isum += I[ch] * std::exp(-h * inv_tau_s_[ch]);
+        if (full) {
+          v += R * I[ch] * P21_[ch][q];
+          if (dv) isum += I[ch] * Ps_[ch];
+          continue;
+        }
+        const double es = std::exp(-h * inv_tau_s_[ch]);
+        const double coupling = std::fabs(h * cc[ch]) > 1e-3
+                                    ? kc[ch] * (es - em)
+                                    : models::lif_psc_coupling(tau, syn_tau_[ch], h);
+        v += R * I[ch] * coupling;
+        isum += I[ch] * es;
       }
       if (dv) *dv = (v_inf - v + R * isum) / tau;
       return v;
