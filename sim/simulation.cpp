@@ -255,6 +255,8 @@ struct Simulation::Impl {
   // Per population: no stimulus and no filtered synaptic current reaches it, and it takes
   // an empty input span (LIF exact with attached synapses): its input is never filled.
   std::vector<char> no_input;
+  std::vector<std::size_t> rate_pop;  // per RunSpec::rates: population index
+  std::vector<double> rate_count;     // spikes in the current bin
   bool ran = false;
 
   Impl(const RunSpec& s, RunOptions o) : spec(s), opt(o) {
@@ -263,6 +265,12 @@ struct Simulation::Impl {
     const int threads = std::max(1, opt.threads);
     for (const auto& p : spec.populations) pops.push_back(make_population(p, spec.dt, threads));
     if (!spec.projections.empty()) net = std::make_unique<SynapticNetwork>(spec, pops, threads);
+    for (const auto& r : spec.rates) {
+      std::size_t p = 0;
+      find_pop(spec, r.population, &p);
+      rate_pop.push_back(p);
+    }
+    rate_count.assign(rate_pop.size(), 0.0);
     no_input.assign(pops.size(), 0);
     for (std::size_t p = 0; p < pops.size(); ++p) {
       bool stimulated = false;
@@ -359,6 +367,16 @@ struct Simulation::Impl {
       if (net) net->deliver(k, spikes);
       for (std::size_t p = 0; p < pops.size(); ++p)
         if (record_spikes[p] && !spikes[p].empty()) sink.spikes(p, spikes[p]);
+      for (std::size_t r = 0; r < rate_pop.size(); ++r) {  // population rates, binned
+        rate_count[r] += static_cast<double>(spikes[rate_pop[r]].size());
+        const std::size_t bin = spec.rates[r].bin;
+        if ((k + 1) % bin == 0) {
+          const double n = static_cast<double>(pops[rate_pop[r]]->size());
+          sink.rate_sample(r, static_cast<double>(k + 1 - bin) * dt,
+                           rate_count[r] * 1000.0 / (n * static_cast<double>(bin) * dt));
+          rate_count[r] = 0;
+        }
+      }
       if (progress && (k + 1) % kProgressEvery == 0) progress(t + dt, t_end);
     }
     if (progress) progress(t_end, t_end);

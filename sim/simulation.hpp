@@ -27,6 +27,9 @@ class RunSink {  // implemented at the edges (HDF5 writer) and in tests
   // One sample of trace `trace` (index into RunSpec::traces) at time t (ms), values laid
   // out variable-major: values[v * n_neurons + i] for variables[v] and neurons[i].
   virtual void trace_sample(std::size_t trace, double t, std::span<const double> values) = 0;
+  // The mean rate [Hz] of rate recording `rate` (index into RunSpec::rates) over the bin
+  // starting at t (ms). Default: ignored.
+  virtual void rate_sample(std::size_t /*rate*/, double /*t*/, double /*hz*/) {}
 };
 
 using ProgressFn = std::function<void(double t_now_ms, double t_end_ms)>;

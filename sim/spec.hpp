@@ -110,6 +110,13 @@ struct ProjectionSpec {
   std::string channel;
 };
 
+// A population rate: spikes of the whole population counted in bins of `bin` steps,
+// reported as the mean rate per neuron [Hz] of each bin (a last partial bin is dropped).
+struct RateSpec {
+  std::string population;
+  std::size_t bin = 10;  // steps per bin, >= 1
+};
+
 struct RunSpec {
   double dt = 0.1;          // ms
   double duration = 100.0;  // ms
@@ -120,6 +127,7 @@ struct RunSpec {
   std::vector<ProjectionSpec> projections;
   std::vector<std::string> spike_populations;  // record spikes of these populations
   std::vector<TraceSpec> traces;
+  std::vector<RateSpec> rates;
 };
 
 // A spec that cannot be run: a parameter outside its constraint, V_reset >= V_th, a

@@ -97,6 +97,16 @@ void validate_source(const SpikeSourceSpec& src) {
 
 void validate_network(const RunSpec& s) {
   std::set<std::string> names;
+  for (const auto& r : s.rates) {
+    std::size_t idx = 0;
+    bool is_source = false;
+    if (node_size(s, r.population, &is_source, &idx) == 0 || is_source)
+      throw SpecError("record.rates", fmt::format("rate of unknown population '{}' requested "
+                                                  "(populations: {})",
+                                                  r.population, node_names(s, false)));
+    if (r.bin < 1)
+      throw SpecError("record.rates." + r.population, "a rate bin must be at least one step");
+  }
   for (const auto& p : s.populations) names.insert(p.name);
   for (const auto& src : s.sources) {
     if (!names.insert(src.name).second)

@@ -175,6 +175,15 @@ TEST_CASE("configs/cuba.yaml: self-sustained irregular activity near Brian2's 5.
   CHECK(rate_i > 4.5);
   CHECK(rate_i < 7.0);
   for (int w = 0; w < 10; ++w) CHECK(count_in(e.t, 100.0 * w, 100.0 * (w + 1)) > 100);
+  // The population rate in 1 ms bins: 1000 bins whose mean is the spike count's rate, and
+  // each bin is that bin's spike count / (3200 neurons * 1 ms).
+  H5::Group g = f.openGroup("/rates/exc");
+  const std::vector<double> r = io::h5::read_vector(g, "data");
+  REQUIRE(r.size() == 1000);
+  double sum = 0;
+  for (double x : r) sum += x;
+  CHECK(sum / 1000.0 == doctest::Approx(rate_e).epsilon(1e-12));
+  CHECK(r[500] == doctest::Approx(count_in(e.t, 500.0, 501.0) * 1000.0 / 3200.0));
 }
 
 TEST_CASE("configs/psp.yaml: one spike, then exactly the analytic PSP in the other neuron") {

@@ -631,7 +631,23 @@ void read_projection(Reader& rd, RunConfig& cfg, const std::string& name, const 
 
 void read_record(Reader& rd, RunConfig& cfg, const ConfigNode& node) {
   rd.note(node);
-  node.expect_keys({"spikes", "traces"});
+  node.expect_keys({"spikes", "traces", "rates"});
+  if (auto rates = node.find("rates")) {  // population -> bin width
+    rd.note(*rates);
+    std::vector<std::string> pops;
+    for (const auto& p : cfg.spec.populations) pops.push_back(p.name);
+    for (const auto& [pop, bin] : rates->entries()) {
+      rd.note(bin);
+      if (std::find(pops.begin(), pops.end(), pop) == pops.end())
+        bin.fail(fmt::format("no population '{}' to record the rate of", pop));
+      const double ms = bin.as_quantity(Quantity::time);
+      const double steps = ms / cfg.spec.dt;
+      if (!(steps >= 1 - 1e-9) || std::fabs(steps - std::round(steps)) > 1e-6 * steps)
+        bin.fail(fmt::format("a rate bin must be a whole number of steps of dt ({} ms), got {} ms",
+                             cfg.spec.dt, ms));
+      cfg.spec.rates.push_back({pop, static_cast<std::size_t>(std::llround(steps))});
+    }
+  }
   std::vector<std::string> names;
   for (const auto& p : cfg.spec.populations) names.push_back(p.name);
   cfg.spec.spike_populations = names;  // default: every population's spikes

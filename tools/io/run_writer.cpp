@@ -77,6 +77,20 @@ RunWriter::RunWriter(const std::string& path, const RunConfig& cfg, const h5::Ro
     }
     traces_.push_back(std::move(stream));
   }
+  for (const sim::RateSpec& r : spec.rates) {
+    auto stream = std::make_unique<RateStream>();
+    stream->group = h5::ensure_group(file_, "/rates/" + r.population);
+    stream->data = std::make_unique<h5::Appendable<double>>(stream->group, "data", 0, "Hz");
+    h5::write_attr(stream->group, "bin", static_cast<double>(r.bin) * spec.dt);
+    rates_.push_back(std::move(stream));
+  }
+}
+
+void RunWriter::rate_sample(std::size_t rate, double t, double hz) {
+  RateStream& rs = *rates_[rate];
+  if (rs.samples == 0) rs.first_t = t;
+  ++rs.samples;
+  rs.data->append(hz);
 }
 
 RunWriter::~RunWriter() = default;
@@ -123,6 +137,15 @@ void RunWriter::finish(double wall_seconds) {
                                           ts.first_t + static_cast<double>(ts.samples) * step, step};
         h5::write_vector(mapping, "time", time, "ms");
       }
+    }
+    for (std::size_t i = 0; i < rates_.size(); ++i) {
+      RateStream& rs = *rates_[i];
+      rs.data->flush();
+      const double bin = static_cast<double>(spec.rates[i].bin) * spec.dt;
+      H5::Group mapping = rs.group.createGroup("mapping");
+      const std::vector<double> time = {rs.first_t,
+                                        rs.first_t + static_cast<double>(rs.samples) * bin, bin};
+      h5::write_vector(mapping, "time", time, "ms");
     }
     h5::write_attr(file_.openGroup("/"), "wall_seconds", wall_seconds);
     file_.close();

@@ -9,6 +9,8 @@
 //   /report/<p>/<v>/data     (samples, neurons), attr units
 //   /report/<p>/<v>/mapping/node_ids, mapping/time = [start, stop, step] (ms; sample k is
 //                            at start + k*step, stop = start + samples*step, exclusive)
+//   /rates/<p>/data          float64 (bins) mean rate per neuron [Hz] of each bin;
+//   /rates/<p>/mapping/time  [start, stop, bin] (ms; bin k covers start + k*bin onwards)
 #pragma once
 
 #include <H5Cpp.h>
@@ -36,6 +38,7 @@ class RunWriter final : public sim::RunSink {
 
   void spikes(std::size_t pop, std::span<const sim::Spike> spikes) override;
   void trace_sample(std::size_t trace, double t, std::span<const double> values) override;
+  void rate_sample(std::size_t rate, double t, double hz) override;
 
   // Flushes the streams and writes the summary attributes; the file is then complete.
   void finish(double wall_seconds);
@@ -57,9 +60,17 @@ class RunWriter final : public sim::RunSink {
   };
   const RunConfig& cfg_;
   H5::H5File file_;
-  std::vector<std::unique_ptr<SpikeStream>> spike_streams_;  // by population index; empty stream if not recorded
+  std::vector<std::unique_ptr<SpikeStream>>
+      spike_streams_;  // by population index; empty stream if not recorded
   std::vector<std::uint64_t> spike_counts_;
   std::vector<std::unique_ptr<TraceStream>> traces_;
+  struct RateStream {
+    std::unique_ptr<h5::Appendable<double>> data;
+    H5::Group group;
+    double first_t = 0.0;
+    std::size_t samples = 0;
+  };
+  std::vector<std::unique_ptr<RateStream>> rates_;  // by RunSpec::rates index
 };
 
 }  // namespace ranvier::io
