@@ -219,6 +219,19 @@ void validate(const RunSpec& s) {
       throw SpecError("record.spikes", fmt::format("spikes of unknown population '{}' requested "
                                                    "(populations: {})",
                                                    name, pop_names(s)));
+  for (const auto& [name, ids] : s.spike_neurons) {
+    const PopulationSpec* p = find_pop(s, name);
+    if (!p)
+      throw SpecError("record.spikes", fmt::format("spikes of unknown population '{}' requested "
+                                                   "(populations: {})",
+                                                   name, pop_names(s)));
+    for (auto i : ids)
+      if (i >= p->size)
+        throw SpecError("record.spikes." + name,
+                        fmt::format("spikes of neuron {} requested, but population '{}' has {} "
+                                    "neurons",
+                                    i, name, p->size));
+  }
   names.clear();
   for (const auto& t : s.traces) {
     if (!names.insert(t.name).second)
@@ -249,7 +262,9 @@ struct Simulation::Impl {
   RunOptions opt;
   std::size_t n_steps = 0;
   std::vector<std::unique_ptr<Population>> pops;
-  std::vector<char> record_spikes;  // per population
+  std::vector<char> record_spikes;              // per population
+  std::vector<std::vector<char>> spike_subset;  // per population: empty (all) or a mask
+  std::vector<Spike> subset_scratch;
   std::vector<Trace> traces;
   std::unique_ptr<SynapticNetwork> net;  // null without projections
   // Per population: no stimulus and no filtered synaptic current reaches it, and it takes
@@ -282,6 +297,13 @@ struct Simulation::Impl {
       std::size_t p = 0;
       find_pop(spec, name, &p);
       record_spikes[p] = 1;
+    }
+    spike_subset.resize(pops.size());
+    for (const auto& [name, ids] : spec.spike_neurons) {
+      std::size_t p = 0;
+      find_pop(spec, name, &p);
+      spike_subset[p].assign(pops[p]->size(), 0);
+      for (auto i : ids) spike_subset[p][i] = 1;
     }
     for (const auto& t : spec.traces) {
       Trace tr;
@@ -366,7 +388,16 @@ struct Simulation::Impl {
         if (auto f = pops[p]->fault()) throw_fault(p, *f, t + dt);
       if (net) net->deliver(k, spikes);
       for (std::size_t p = 0; p < pops.size(); ++p)
-        if (record_spikes[p] && !spikes[p].empty()) sink.spikes(p, spikes[p]);
+        if (record_spikes[p] && !spikes[p].empty()) {
+          if (spike_subset[p].empty()) {
+            sink.spikes(p, spikes[p]);
+          } else {
+            subset_scratch.clear();
+            for (const Spike& sp : spikes[p])
+              if (spike_subset[p][sp.neuron]) subset_scratch.push_back(sp);
+            if (!subset_scratch.empty()) sink.spikes(p, subset_scratch);
+          }
+        }
       for (std::size_t r = 0; r < rate_pop.size(); ++r) {  // population rates, binned
         rate_count[r] += static_cast<double>(spikes[rate_pop[r]].size());
         const std::size_t bin = spec.rates[r].bin;

@@ -166,6 +166,26 @@ TEST_CASE("bad spike sources are refused") {
   expect_refused("rate_count", t, 14, "one per source");
 }
 
+TEST_CASE("spikes of some neurons only") {
+  const fs::path dir = scratch("net_spike_subset");
+  std::ofstream(dir / "sub.yaml") << network("    source: noise\n    target: b\n" + kRest,
+                                             "record:\n  spikes: {a: [1, 3]}\n");
+  ProgramResult r = run_ranvier("run sub.yaml -o out.h5 -q --set 'duration=100 ms'", dir);
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  H5::H5File f((dir / "out.h5").string(), H5F_ACC_RDONLY);
+  H5::Group g = f.openGroup("/spikes/a");
+  const auto ids = io::h5::read_uint_vector(g, "node_ids");
+  CHECK(ids.size() >= 6);  // v_in = 1.5: a spike every ~24 ms from 22 ms on, per neuron
+  for (auto id : ids) CHECK((id == 1 || id == 3));
+  CHECK_FALSE(f.nameExists("/spikes/b"));
+  std::ofstream(dir / "bad.yaml") << network("    source: noise\n    target: b\n" + kRest,
+                                             "record:\n  spikes: {a: [1, 4]}\n");
+  r = run_ranvier("run bad.yaml -o out2.h5 -q", dir);
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("bad.yaml:28:") != std::string::npos);  // the list item 4
+}
+
 TEST_CASE("the program gives identical spikes at 1 and 2 threads for a network") {
   const fs::path dir = scratch("net_threads");
   const std::string cfg = "'" + source_path("configs/hh_network.yaml") + "'";

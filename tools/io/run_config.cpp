@@ -657,6 +657,16 @@ void read_record(Reader& rd, RunConfig& cfg, const ConfigNode& node) {
     if (s->is_scalar() && s->as_string() == "none") {
     } else if (s->is_scalar() && s->as_string() == "all") {
       cfg.spec.spike_populations = names;
+    } else if (s->is_map()) {  // {population: all | [neuron, ...]}
+      s->expect_keys(names);
+      for (const auto& [pop, which] : s->entries()) {
+        rd.note(which);
+        cfg.spec.spike_populations.push_back(pop);
+        const auto& ps = *std::find_if(cfg.spec.populations.begin(), cfg.spec.populations.end(),
+                                       [&](const auto& p) { return p.name == pop; });
+        auto ids = rd.neuron_list(which, ps.size);
+        if (!ids.empty()) cfg.spec.spike_neurons[pop] = std::move(ids);
+      }
     } else {
       for (const auto& item : s->as_list()) {
         rd.note(item);
