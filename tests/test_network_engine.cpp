@@ -143,6 +143,37 @@ TEST_CASE("one spike through an exponential PSC gives the analytic PSP to 1e-9")
   }
 }
 
+TEST_CASE("PSP on top of a constant input, heterogeneous tau_m: superposition to 1e-9") {
+  // The exact path with an input J and per-neuron constants (not the homogeneous fast
+  // path): V is linear, so V_L + R J (1 - e^(-t/tau_m)) plus the PSP, for each neuron.
+  sim::RunSpec r;
+  r.dt = 0.1;
+  r.duration = 60.0;
+  auto post = quiet_lif("post", 2);
+  post.params["tau_m"] = {20.0, 10.0};
+  r.populations = {post};
+  r.sources = {times_source("pre", {2.0})};
+  sim::StimulusSpec st;
+  st.name = "bias";
+  st.target = "post";
+  st.values = {0.5};
+  r.stimuli = {st};
+  r.projections = {projection("pp", "pre", "post", 8.1, 1.0, 5.0)};
+  r.traces = {{"v", "post", {"V"}, {}, 1}};
+  Collect c;
+  sim::Simulation(r).run(c);
+  double worst = 0;
+  for (std::size_t k = 0; k < c.t[0].size(); ++k)
+    for (int i = 0; i < 2; ++i) {
+      const double tm = i == 0 ? 20.0 : 10.0, t = c.t[0][k];
+      const double expect =
+          -49.0 + 0.5 * (1 - std::exp(-t / tm)) + models::lif_psp(t - 3.0, 8.1, 1.0, tm, 5.0);
+      worst = std::max(worst, std::fabs(c.v[0][k][i] - expect));
+    }
+  INFO("worst " << worst);
+  CHECK(worst < 1e-9);
+}
+
 TEST_CASE("a spike sent at t with delay d reaches the target at t + d exactly") {
   // The source spikes at t = 2 ms, delays 0.1 ms (= dt), 1 ms and 3.7 ms. The trace "I"
   // (sampled at each step's start, arrivals of that instant included) must be 0 at
