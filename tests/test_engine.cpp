@@ -9,6 +9,7 @@
 
 #include "models/model_info.hpp"
 #include "sim/simulation.hpp"
+#include "sim/spec_defaults.hpp"
 
 using namespace ranvier;
 
@@ -34,14 +35,7 @@ struct Collect : sim::RunSink {
 };
 
 sim::PopulationSpec pop(std::string name, std::string model, std::size_t n) {
-  sim::PopulationSpec p;
-  p.name = std::move(name);
-  p.model = model;
-  p.size = n;
-  p.integrator = model == "lif" ? sim::Integrator::exact : sim::Integrator::rk4;
-  for (const auto& ps : models::find_model(model)->params)
-    p.params[ps.name] = std::vector<double>(n, ps.default_value);
-  return p;
+  return sim::default_population(std::move(name), model, n);
 }
 
 sim::RunSpec good() {

@@ -10,6 +10,7 @@
 #include "models/hh.hpp"
 #include "models/model_info.hpp"
 #include "sim/simulation.hpp"
+#include "sim/spec_defaults.hpp"
 
 using namespace ranvier;
 
@@ -34,14 +35,7 @@ sim::RunSpec hh_run(std::vector<double> current, double duration, double dt,
   sim::RunSpec run;
   run.dt = dt;
   run.duration = duration;
-  sim::PopulationSpec p;
-  p.name = "hh";
-  p.model = "hh";
-  p.size = n;
-  p.integrator = integ;
-  for (const auto& ps : models::find_model("hh")->params)
-    p.params[ps.name] = std::vector<double>(n, ps.default_value);
-  run.populations = {p};
+  run.populations = {sim::default_population("hh", "hh", n, integ)};
   sim::StimulusSpec s;
   s.name = "drive";
   s.target = "hh";

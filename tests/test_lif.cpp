@@ -8,6 +8,7 @@
 #include "models/lif_rate.hpp"
 #include "models/model_info.hpp"
 #include "sim/simulation.hpp"
+#include "sim/spec_defaults.hpp"
 
 using namespace ranvier;
 
@@ -27,14 +28,7 @@ struct Collect : sim::RunSink {
 };
 
 sim::PopulationSpec lif_pop(std::size_t n, sim::Integrator integ = sim::Integrator::exact) {
-  sim::PopulationSpec p;
-  p.name = "lif";
-  p.model = "lif";
-  p.size = n;
-  p.integrator = integ;
-  for (const auto& ps : models::find_model("lif")->params)
-    p.params[ps.name] = std::vector<double>(n, ps.default_value);
-  return p;
+  return sim::default_population("lif", "lif", n, integ);
 }
 
 sim::StimulusSpec constant(std::vector<double> values) {

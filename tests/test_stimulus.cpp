@@ -8,6 +8,7 @@
 
 #include "models/model_info.hpp"
 #include "sim/simulation.hpp"
+#include "sim/spec_defaults.hpp"
 
 using namespace ranvier;
 using Kind = sim::StimulusSpec::Kind;
@@ -31,13 +32,7 @@ sim::RunSpec base(std::size_t n, double duration, double dt = 0.1) {
   sim::RunSpec run;
   run.dt = dt;
   run.duration = duration;
-  sim::PopulationSpec p;
-  p.name = "pop";
-  p.model = "lif";
-  p.size = n;
-  for (const auto& ps : models::find_model("lif")->params)
-    p.params[ps.name] = std::vector<double>(n, ps.default_value);
-  run.populations = {p};
+  run.populations = {sim::default_population("pop", "lif", n)};
   run.traces = {{"i", "pop", {"I"}, {}, 1}};
   return run;
 }

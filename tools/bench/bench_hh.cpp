@@ -7,6 +7,7 @@
 
 #include "models/model_info.hpp"
 #include "sim/simulation.hpp"
+#include "sim/spec_defaults.hpp"
 
 using namespace ranvier;
 
@@ -22,14 +23,7 @@ sim::RunSpec hh_run(std::size_t n, double duration, sim::Integrator integ) {
   sim::RunSpec run;
   run.dt = 0.01;
   run.duration = duration;
-  sim::PopulationSpec p;
-  p.name = "hh";
-  p.model = "hh";
-  p.size = n;
-  p.integrator = integ;
-  for (const auto& ps : models::find_model("hh")->params)
-    p.params[ps.name] = std::vector<double>(n, ps.default_value);
-  run.populations = {p};
+  run.populations = {sim::default_population("hh", "hh", n, integ)};
   sim::StimulusSpec s;
   s.name = "sweep";
   s.target = "hh";

@@ -7,6 +7,7 @@
 
 #include "models/model_info.hpp"
 #include "sim/simulation.hpp"
+#include "sim/spec_defaults.hpp"
 
 using namespace ranvier;
 
@@ -24,14 +25,7 @@ void BM_lif(benchmark::State& state, sim::Integrator integ) {
   sim::RunSpec run;
   run.dt = 0.1;
   run.duration = 10000.0;  // 100000 steps
-  sim::PopulationSpec p;
-  p.name = "lif";
-  p.model = "lif";
-  p.size = n;
-  p.integrator = integ;
-  for (const auto& ps : models::find_model("lif")->params)
-    p.params[ps.name] = std::vector<double>(n, ps.default_value);
-  run.populations = {p};
+  run.populations = {sim::default_population("lif", "lif", n, integ)};
   sim::StimulusSpec s;
   s.name = "sweep";
   s.target = "lif";

@@ -6,19 +6,14 @@
 
 #include "models/model_info.hpp"
 #include "sim/tuning.hpp"
+#include "sim/spec_defaults.hpp"
 
 namespace {
 
 using namespace ranvier;
 
 sim::PopulationSpec lif_population(std::size_t n) {
-  sim::PopulationSpec pop;
-  pop.name = "lif";
-  pop.model = "lif";
-  pop.size = n;
-  pop.integrator = sim::Integrator::exact;
-  for (const auto& p : models::find_model("lif")->params)
-    pop.params[p.name] = std::vector<double>(n, p.default_value);
+  sim::PopulationSpec pop = sim::default_population("lif", "lif", n);
   // Heterogeneous membrane time constants, 10..30 ms, as a tuning study would have.
   for (std::size_t i = 0; i < n; ++i)
     pop.params["tau_m"][i] = 10.0 + 20.0 * static_cast<double>(i) / static_cast<double>(n);

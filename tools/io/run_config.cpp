@@ -12,6 +12,7 @@
 #include <filesystem>
 
 #include "models/model_info.hpp"
+#include "sim/spec_defaults.hpp"
 #include "tools/io/config_random.hpp"
 #include "tools/io/errors.hpp"
 #include "tools/io/h5.hpp"
@@ -33,13 +34,6 @@ const std::vector<std::string> kPopulationKeys = {"model",   "size",    "integra
 const std::vector<std::string> kStimulusTypes = {"constant", "steps",       "ramp",
                                                  "sine",     "white_noise", "ornstein_uhlenbeck"};
 
-sim::Integrator integrator_from_name(const std::string& name) {
-  if (name == "exact") return sim::Integrator::exact;
-  if (name == "euler") return sim::Integrator::euler;
-  if (name == "rk4") return sim::Integrator::rk4;
-  if (name == "dopri5") return sim::Integrator::dopri5;
-  return sim::Integrator::exponential_euler;
-}
 
 struct PerNeuron {
   std::vector<double> values;
@@ -152,10 +146,10 @@ void read_population(Reader& rd, RunConfig& cfg, const std::string& name, const 
     rd.note(*s);
     pop.size = static_cast<std::size_t>(s->as_int(1, 100'000'000));
   }
-  pop.integrator = integrator_from_name(std::string(model.default_integrator()));
+  pop.integrator = sim::integrator_from_name(std::string(model.default_integrator()));
   if (auto in = node.find("integrator")) {
     rd.note(*in);
-    pop.integrator = integrator_from_name(in->as_choice(model.integrators));
+    pop.integrator = sim::integrator_from_name(in->as_choice(model.integrators));
   }
   for (auto [key, field] :
        {std::pair{"abs_tol", &pop.abs_tol}, std::pair{"rel_tol", &pop.rel_tol}}) {
