@@ -8,6 +8,7 @@
 
 #include "sim/spec.hpp"
 #include "tools/cli/commands.hpp"
+#include "tools/cli/interrupt.hpp"
 #include "tools/io/errors.hpp"
 
 int main(int argc, char** argv) {
@@ -18,6 +19,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("ranvier ") + RANVIER_VERSION);
   app.require_subcommand(1);
   app.fallthrough();
+  cli::install_interrupt_handlers();
   cli::Context ctx;
   app.add_flag("-q,--quiet", ctx.quiet, "No progress lines on stderr");
 
@@ -38,6 +40,9 @@ int main(int argc, char** argv) {
   } catch (const sim::SpecError& e) {
     fmt::print(stderr, "error: {}: {}\n", e.key_path, e.what());
     return 2;
+  } catch (const cli::Interrupted& e) {
+    fmt::print(stderr, "\ninterrupted: {}\n", e.what());
+    return 130;
   } catch (const sim::NumericalFault& e) {
     fmt::print(stderr, "error: {}\n", e.what());
     return 1;
