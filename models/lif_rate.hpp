@@ -34,6 +34,17 @@ double lif_rate(const LifRateParams& p, double J);
 // from above the derivative diverges as 1 / (x ln^2 x), x = V_inf - V_th).
 double lif_rate_derivative(const LifRateParams& p, double J);
 
+// The soft LIF rate of Hunsberger & Eliasmith (2015), for training through the rate: the
+// hard rectification x = max(V_inf - V_th, 0) inside G is replaced by the softplus
+//   x_sigma = sigma ln(1 + e^((V_inf - V_th) / sigma)),
+//   G_sigma(J) = 1000 / (tau_ref + tau_m ln(1 + (V_th - V_reset) / x_sigma))   [Hz],
+// which is smooth and strictly increasing in J, so its derivative exists (and is finite)
+// everywhere. sigma > 0 [units of V]; G_sigma -> G as sigma -> 0 (the softplus tends to
+// the rectifier: |x_sigma - max(x, 0)| <= sigma ln 2).
+double lif_rate_soft(const LifRateParams& p, double J, double sigma);
+// dG_sigma/dJ [Hz per unit of J]; finite everywhere, -> 0 far below threshold.
+double lif_rate_soft_derivative(const LifRateParams& p, double J, double sigma);
+
 // Array versions: out[i] = G(J[i]) (resp. dG/dJ). Sizes must match.
 void lif_rate(const LifRateParams& p, std::span<const double> J, std::span<double> out);
 void lif_rate_derivative(const LifRateParams& p, std::span<const double> J, std::span<double> out);

@@ -6,6 +6,7 @@
 #include <functional>
 #include <random>
 
+#include "models/lif_rate.hpp"
 #include "networks/mlp/diagnostics.hpp"
 #include "networks/mlp/network.hpp"
 
@@ -100,11 +101,86 @@ TEST_CASE("activations: every trainable one") {
   for (const auto& name : activation_names()) {
     const ActivationKind k = activation_from_name(name);
     if (!activation_untrainable_reason(k).empty()) continue;
+    if (k == ActivationKind::lif_rate) continue;  // its own test below (soft and hard)
     Activation a{k, 0.1};
     check_graph("activation " + name, {X, W}, [a](Graph<double>& g, const std::vector<NodeId>& p) {
       return g.sum(g.mul(g.activation(p[0], a), p[1]));
     });
   }
+}
+
+TEST_CASE("lif_rate: the soft-LIF gradient against finite differences, and its hard limit") {
+  // Inputs around the threshold (1) and far from it on both sides: the soft curve's
+  // gradient exists everywhere, including below threshold where the hard one is 0.
+  std::mt19937_64 rng(4);
+  const Mat X = random_matrix(5, 6, rng, -1, 4);
+  const Mat W = random_matrix(5, 6, rng);
+  for (double sigma : {0.5, 0.1, 0.02}) {
+    Activation a;
+    a.kind = ActivationKind::lif_rate;
+    a.smoothing = sigma;
+    a.tau_m = 20;
+    a.tau_ref = 2;
+    a.amplitude = 0.01;
+    // The graph differentiates the soft curve when smoothing (training or gradient checks).
+    const std::string what = "lif_rate sigma=" + std::to_string(sigma);
+    check_graph(what, {X, W}, [a](Graph<double>& g, const std::vector<NodeId>& p) {
+      g.smooth = true;
+      return g.sum(g.mul(g.activation(p[0], a), p[1]));
+    });
+  }
+  // Whole networks: `gradcheck` (and `ranvier gradcheck`) check the soft curve too.
+  NetworkSpec spec;
+  spec.inputs = 3;
+  LayerSpec h;
+  h.units = 4;
+  h.activation.kind = ActivationKind::lif_rate;
+  h.activation.smoothing = 0.1;
+  LayerSpec o;
+  o.units = 2;
+  o.activation.kind = ActivationKind::softmax;
+  spec.layers = {h, h, o};
+  spec.loss = LossKind::cce;
+  Network<double> net(spec);
+  net.init(3);
+  for (std::size_t i = 0; i < net.params().size(); ++i) net.params()[i] *= 3;  // some units fire
+  std::mt19937_64 r2(9);
+  const Mat Xn = random_matrix(3, 5, r2, 0, 1);
+  Mat Y = Mat::Zero(2, 5);
+  for (int j = 0; j < 5; ++j) Y(j % 2, j) = 1;
+  for (const auto& row : gradcheck(net, Xn, Y, kStep)) {
+    INFO(row.tensor << " relative difference " << row.relative);
+    CHECK(row.relative < kTol);
+  }
+
+  // Soft -> hard as sigma -> 0. The softplus exceeds max(x, 0) by sigma ln(1 + e^(-|x|/sigma))
+  // (x = J - threshold), so: above threshold the gap closes exponentially (J = 1.5); at the
+  // threshold G_sigma = G(x = sigma ln 2) -> 0 logarithmically slowly; below it
+  // T >= tau_m ln(1/x_sigma) >= tau_m |x| / sigma, so G_sigma <= 1000 sigma / (tau_m |x|).
+  ranvier::models::LifRateParams p;
+  p.V_L = 0;
+  p.V_reset = 0;
+  p.V_th = 1;
+  p.R = 1;
+  p.tau_m = 20;
+  p.tau_ref = 2;
+  for (double J : {0.8, 1.0, 1.5}) {
+    double last = 1e300;
+    for (double sigma : {0.1, 0.01, 0.001, 1e-4, 1e-6}) {
+      const double diff =
+          std::abs(ranvier::models::lif_rate_soft(p, J, sigma) - ranvier::models::lif_rate(p, J));
+      CHECK(diff <= last);  // monotone in sigma
+      last = diff;
+      if (J < 1) CHECK(diff <= 1000 * sigma / (p.tau_m * (1 - J)));
+      if (J > 1 && sigma <= 0.01) CHECK(diff < 1e-9);
+      std::printf("soft LIF J %.1f sigma %-6g |G_sigma - G| = %.3e Hz\n", J, sigma, diff);
+    }
+    CHECK(last < 5);  // Hz at sigma = 1e-6, even at the threshold (3.5 Hz there)
+  }
+  // The derivative converges too, away from the threshold's kink.
+  CHECK(std::abs(ranvier::models::lif_rate_soft_derivative(p, 2.0, 1e-4) -
+                 ranvier::models::lif_rate_derivative(p, 2.0)) <
+        1e-4 * ranvier::models::lif_rate_derivative(p, 2.0));
 }
 
 TEST_CASE("heaviside and one_hot are refused where gradients are needed") {

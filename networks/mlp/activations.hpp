@@ -2,9 +2,17 @@
 // applied column by column to a (units, batch) matrix. Element-wise functions compute
 // their derivative from x and/or y; softmax and log_softmax act on a whole column.
 //
-// An activation is a kind plus parameters (leaky_relu's slope today; the LIF rate curve
-// of models/lif_rate.hpp will add its own parameters here), so a parameterised function
-// needs no change in the layers, the graph or the model file beyond its own entry.
+// An activation is a kind plus parameters (leaky_relu's slope; the LIF rate curve's
+// neuron parameters), so a parameterised function needs no change in the layers, the
+// graph or the model file beyond its own entry.
+//
+// lif_rate is the tuning curve of a LIF neuron, the same function (models/lif_rate.hpp)
+// as the tuning curves of `ranvier tune` and the neurons of `ranvier spike-eval`:
+//   y = amplitude * G(x),   G the steady-state rate [Hz] of a normalized LIF neuron
+// (V_L = V_reset = 0, R = 1, V_th = threshold) whose input current is the pre-activation
+// x = W h + b itself, so it fires when x > threshold. While smoothing (training, and the
+// gradient checks) G is the soft LIF of Hunsberger & Eliasmith (2015) with sigma =
+// smoothing; at inference it is the hard LIF the spiking neurons realise.
 #pragma once
 
 #include <algorithm>
@@ -14,6 +22,8 @@
 #include <vector>
 
 #include <Eigen/Core>
+
+#include "models/lif_rate.hpp"
 
 namespace ranvier::mlp {
 
@@ -29,12 +39,25 @@ enum class ActivationKind {
   log_softmax,
   heaviside,  // inference only: its derivative is zero almost everywhere
   one_hot,    // inference only: argmax of each column as a one-hot vector
+  lif_rate,   // amplitude * LIF rate G(x) (soft while smoothing); parameters below
 };
 
 struct Activation {
   ActivationKind kind = ActivationKind::identity;
   double alpha = 0.01;  // leaky_relu: slope for x < 0 [1]
+  // lif_rate (checked by lif_rate_problem):
+  double tau_m = 20.0;      // membrane time constant [ms], > 0
+  double tau_ref = 2.0;     // refractory period [ms], >= 0
+  double threshold = 1.0;   // V_th: the input x at which firing starts [units of x], > 0
+  double amplitude = 0.01;  // output per Hz of rate [1/Hz], > 0 (0.01: 100 Hz -> 1)
+  double smoothing = 0.05;  // soft-LIF sigma while training [units of x], >= 0 (0: hard)
+  double noise = 0.0;       // training only: std of Gaussian noise added to y [units of y]
 };
+
+// The normalized LIF neuron of a lif_rate activation (V_L = V_reset = 0, R = 1).
+models::LifRateParams lif_params(const Activation& a);
+// Empty if the lif_rate parameters of `a` are valid; otherwise the first problem.
+std::string lif_rate_problem(const Activation& a);
 
 // Names as written in configs and model files ("relu", "log_softmax", ...).
 const std::vector<std::string>& activation_names();
@@ -44,12 +67,24 @@ ActivationKind activation_from_name(std::string_view name);
 // Empty if `k` can be trained through; otherwise the reason it cannot.
 std::string activation_untrainable_reason(ActivationKind k);
 
-// y = f(x), both (units, batch). y may not alias x.
+// y = f(x), both (units, batch). y may not alias x. `smooth`: lif_rate uses its soft
+// variant (the graph sets it while training; inference is hard).
 template <class T, class MatX, class MatY>
-void activation_forward(const Activation& a, const MatX& x, MatY& y) {
+void activation_forward(const Activation& a, const MatX& x, MatY& y, bool smooth = false) {
   using std::exp, std::log, std::log1p, std::abs, std::max;
   const T alpha = static_cast<T>(a.alpha);
   switch (a.kind) {
+    case ActivationKind::lif_rate: {
+      const models::LifRateParams p = lif_params(a);
+      const bool soft = smooth && a.smoothing > 0;
+      for (Eigen::Index j = 0; j < x.cols(); ++j)
+        for (Eigen::Index i = 0; i < x.rows(); ++i) {
+          const double J = static_cast<double>(x(i, j));
+          const double G = soft ? models::lif_rate_soft(p, J, a.smoothing) : models::lif_rate(p, J);
+          y(i, j) = static_cast<T>(a.amplitude * G);
+        }
+      break;
+    }
     case ActivationKind::identity:
       y = x;
       break;
@@ -100,12 +135,25 @@ void activation_forward(const Activation& a, const MatX& x, MatY& y) {
   }
 }
 
-// dx += f'(x) * dy (a Jacobian-vector product for softmax and log_softmax).
+// dx += f'(x) * dy (a Jacobian-vector product for softmax and log_softmax). `smooth` as
+// in activation_forward: the derivative of the function the forward pass used.
 template <class T, class MatX, class MatY, class MatDY, class MatDX>
 void activation_backward(const Activation& a, const MatX& x, const MatY& y, const MatDY& dy,
-                         MatDX& dx) {
+                         MatDX& dx, bool smooth = false) {
   const T alpha = static_cast<T>(a.alpha);
   switch (a.kind) {
+    case ActivationKind::lif_rate: {
+      const models::LifRateParams p = lif_params(a);
+      const bool soft = smooth && a.smoothing > 0;
+      for (Eigen::Index j = 0; j < x.cols(); ++j)
+        for (Eigen::Index i = 0; i < x.rows(); ++i) {
+          const double J = static_cast<double>(x(i, j));
+          const double dG = soft ? models::lif_rate_soft_derivative(p, J, a.smoothing)
+                                 : models::lif_rate_derivative(p, J);
+          dx(i, j) += static_cast<T>(a.amplitude * dG) * dy(i, j);
+        }
+      break;
+    }
     case ActivationKind::identity:
       dx += dy;
       break;

@@ -110,8 +110,9 @@ class Graph {
   const std::string& name(NodeId id) const { return nodes_[id].name; }
   int size() const { return static_cast<int>(nodes_.size()); }
 
-  bool training = false;           // dropout active
-  std::mt19937_64* rng = nullptr;  // dropout masks; required when training with dropout
+  bool training = false;           // dropout and activation noise active, soft LIF rate
+  bool smooth = false;             // soft LIF rate without training (gradient checks)
+  std::mt19937_64* rng = nullptr;  // dropout masks, activation noise; required for them
 
  private:
   enum class Kind { input, parameter, op };

@@ -138,13 +138,20 @@ NodeId Graph<T>::activation(NodeId x, const Activation& f) {
       [x](Graph& g, Node& n) {
         auto X = g.val(x);
         auto Y = resize(n, X.rows(), X.cols());
-        activation_forward<T>(n.act, X, Y);
+        activation_forward<T>(n.act, X, Y, g.training || g.smooth);
+        // Training noise on the output (Hunsberger & Eliasmith's noisy rates): additive,
+        // so the backward pass, which works from x, is unchanged.
+        if (g.training && n.act.kind == ActivationKind::lif_rate && n.act.noise > 0) {
+          if (!g.rng) throw std::logic_error("activation noise: training without a random generator");
+          std::normal_distribution<T> noise(T(0), static_cast<T>(n.act.noise));
+          for (Eigen::Index i = 0; i < Y.size(); ++i) Y.data()[i] += noise(*g.rng);
+        }
       },
       [x](Graph& g, Node& n) {
         if (!g.wants(x)) return;
         auto dX = g.dval(x);
         activation_backward<T>(n.act, g.val(x), MatrixMap<T>(n.v, n.rows, n.cols),
-                               MatrixMap<T>(n.g, n.rows, n.cols), dX);
+                               MatrixMap<T>(n.g, n.rows, n.cols), dX, g.training || g.smooth);
       });
   nodes_[id].act = f;
   return id;

@@ -12,8 +12,9 @@ double relative_difference(const Matrix<double>& g1, const Matrix<double>& g2) {
 std::vector<GradcheckRow> gradcheck(Network<double>& net, const Matrix<double>& X,
                                     const Matrix<double>& Y, double h) {
   Graph<double>& g = net.graph();
-  const bool was = g.training;
+  const bool was = g.training, was_smooth = g.smooth;
   g.training = false;
+  g.smooth = true;  // the soft LIF rate that training differentiates
   net.loss_and_grad(X, Y);
   const std::vector<double> analytic = net.grads();
   std::vector<double>& p = net.params();
@@ -35,6 +36,7 @@ std::vector<GradcheckRow> gradcheck(Network<double>& net, const Matrix<double>& 
         {t.name, relative_difference(g1, g2), (g1 - g2).cwiseAbs().maxCoeff(), g1.norm()});
   }
   g.training = was;
+  g.smooth = was_smooth;
   return rows;
 }
 

@@ -22,7 +22,8 @@ struct GradcheckRow {
 double relative_difference(const Matrix<double>& g1, const Matrix<double>& g2);
 
 // Compares net's backprop gradient of the loss on (X, Y) with central differences of
-// step h, tensor by tensor. Dropout is off (evaluation mode) so the loss is deterministic.
+// step h, tensor by tensor. Dropout and noise are off (evaluation mode) so the loss is
+// deterministic; lif_rate is the soft variant that training uses.
 std::vector<GradcheckRow> gradcheck(Network<double>& net, const Matrix<double>& X,
                                     const Matrix<double>& Y, double h = 1e-6);
 

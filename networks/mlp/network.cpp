@@ -39,6 +39,10 @@ std::string check_spec(const NetworkSpec& spec, bool training) {
     const std::string where = "layer " + std::to_string(i) + ": ";
     if (l.units < 1) return where + "units must be at least 1";
     if (!(l.dropout >= 0 && l.dropout < 1)) return where + "dropout must be in [0, 1)";
+    if (l.activation.kind == ActivationKind::lif_rate) {
+      const std::string why = lif_rate_problem(l.activation);
+      if (!why.empty()) return where + "lif_rate: " + why;
+    }
     if (training) {
       const std::string why = activation_untrainable_reason(l.activation.kind);
       if (!why.empty())

@@ -16,5 +16,6 @@ void add_run_commands(CLI::App& app, Context& ctx);    // run, validate (cmd_run
 void add_info_commands(CLI::App& app, Context& ctx);   // info, models (cmd_info.cpp)
 void add_tune_commands(CLI::App& app, Context& ctx);   // tune (cmd_tune.cpp)
 void add_train_commands(CLI::App& app, Context& ctx);  // train, eval, predict, gradcheck (cmd_train.cpp)
+void add_spike_eval_commands(CLI::App& app, Context& ctx);  // spike-eval (cmd_spike_eval.cpp)
 
 }  // namespace ranvier::cli

@@ -27,6 +27,7 @@ int main(int argc, char** argv) {
   cli::add_info_commands(app, ctx);
   cli::add_tune_commands(app, ctx);
   cli::add_train_commands(app, ctx);
+  cli::add_spike_eval_commands(app, ctx);
 
   try {
     app.parse(argc, argv);

@@ -61,6 +61,15 @@ void write_model_file(const std::string& path, const ModelFile& m) {
     h5::write_attr(g, "kind", "dense");
     h5::write_attr(g, "activation", std::string(mlp::activation_name(l.activation.kind)));
     h5::write_attr(g, "alpha", l.activation.alpha);
+    if (l.activation.kind == mlp::ActivationKind::lif_rate) {
+      const mlp::Activation& a = l.activation;
+      h5::write_attr(g, "tau_m", a.tau_m);      // ms
+      h5::write_attr(g, "tau_ref", a.tau_ref);  // ms
+      h5::write_attr(g, "threshold", a.threshold);
+      h5::write_attr(g, "amplitude", a.amplitude);  // 1/Hz
+      h5::write_attr(g, "smoothing", a.smoothing);
+      h5::write_attr(g, "noise", a.noise);
+    }
     h5::write_attr(g, "dropout", l.dropout);
     h5::write_attr(g, "init", std::string(mlp::init_name(l.init)));
     h5::write_attr(g, "units", static_cast<std::int64_t>(l.units));
@@ -137,6 +146,17 @@ ModelFile read_model_file(const std::string& path) {
         throw DataError(fmt::format("{}: {}", lw, e.what()));
       }
       l.activation.alpha = h5::read_double_attr(g, "alpha").value_or(0.01);
+      if (l.activation.kind == mlp::ActivationKind::lif_rate) {
+        mlp::Activation& a = l.activation;
+        a.tau_m = need_double(g, "tau_m", lw);
+        a.tau_ref = need_double(g, "tau_ref", lw);
+        a.threshold = need_double(g, "threshold", lw);
+        a.amplitude = need_double(g, "amplitude", lw);
+        a.smoothing = h5::read_double_attr(g, "smoothing").value_or(0.0);
+        a.noise = h5::read_double_attr(g, "noise").value_or(0.0);
+        if (const std::string why = mlp::lif_rate_problem(a); !why.empty())
+          throw DataError(fmt::format("{}: lif_rate: {}", lw, why));
+      }
       l.dropout = h5::read_double_attr(g, "dropout").value_or(0.0);
       std::size_t r = 0, c = 0;
       const std::vector<double> W = h5::read_matrix(g, "W", r, c);

@@ -26,6 +26,12 @@ double non_negative(const ConfigNode& n, const char* what) {
   return v;
 }
 
+double positive_quantity(const ConfigNode& n, const char* what) {
+  const double v = n.as_quantity(models::Quantity::time);
+  if (!(v > 0)) n.fail(fmt::format("{} must be positive, not {} ms", what, v));
+  return v;
+}
+
 std::vector<int> columns(const ConfigNode& n) {
   std::vector<int> c;
   for (const ConfigNode& item : n.as_list()) c.push_back(static_cast<int>(item.as_int(0, 1 << 20)));
@@ -118,6 +124,25 @@ void read_data(const ConfigNode& node, DataConfig& d) {
   if (auto v = node.find("y")) d.y = v->as_string();
 }
 
+// The parameters of a lif_rate layer (networks/mlp/activations.hpp); refused on others.
+void read_lif_rate(const ConfigNode& l, mlp::Activation& a) {
+  const bool lif = a.kind == mlp::ActivationKind::lif_rate;
+  for (const char* key : {"tau_m", "tau_ref", "threshold", "amplitude", "smoothing", "noise"})
+    if (auto v = l.find(key); v && !lif)
+      v->fail(fmt::format("{} is a parameter of the lif_rate activation; this layer's is {}", key,
+                          mlp::activation_name(a.kind)));
+  if (!lif) return;
+  if (auto v = l.find("tau_m")) a.tau_m = positive_quantity(*v, "tau_m");
+  if (auto v = l.find("tau_ref")) {
+    a.tau_ref = v->as_quantity(models::Quantity::time);
+    if (!(a.tau_ref >= 0)) v->fail(fmt::format("tau_ref must be zero or positive, not {} ms", a.tau_ref));
+  }
+  if (auto v = l.find("threshold")) a.threshold = positive(*v, "threshold");
+  if (auto v = l.find("amplitude")) a.amplitude = positive(*v, "amplitude");
+  if (auto v = l.find("smoothing")) a.smoothing = non_negative(*v, "smoothing");
+  if (auto v = l.find("noise")) a.noise = non_negative(*v, "noise");
+}
+
 void read_network(const ConfigNode& node, TrainConfig& cfg) {
   node.expect_keys({"inputs", "layers", "loss", "init"});
   mlp::NetworkSpec& s = cfg.network;
@@ -133,7 +158,8 @@ void read_network(const ConfigNode& node, TrainConfig& cfg) {
   if (!layers.is_sequence() || layers.items().empty())
     layers.fail("layers is a list of layers, e.g. - {units: 10, activation: tanh}");
   for (const ConfigNode& l : layers.items()) {
-    l.expect_keys({"units", "activation", "alpha", "dropout", "init"});
+    l.expect_keys({"units", "activation", "alpha", "dropout", "init", "tau_m", "tau_ref",
+                   "threshold", "amplitude", "smoothing", "noise"});
     mlp::LayerSpec ls;
     ls.units = static_cast<int>(l.at("units").as_int(1, 1 << 24));
     ls.activation.kind =
@@ -147,6 +173,7 @@ void read_network(const ConfigNode& node, TrainConfig& cfg) {
         v->fail("alpha is the negative slope of leaky_relu; this layer's activation has none");
       ls.activation.alpha = v->as_double();
     }
+    read_lif_rate(l, ls.activation);
     if (auto v = l.find("dropout")) {
       ls.dropout = v->as_double();
       if (!(ls.dropout >= 0 && ls.dropout < 1))

@@ -1,0 +1,284 @@
+// `ranvier spike-eval`: a trained rate model run as a spiking LIF network
+// (networks/spiking_mlp.hpp) on its test set, with the rate network's accuracy beside the
+// spiking one's. The data come from the model's stored config (or --data), loaded by
+// tools/io as `ranvier eval` does; the result file is tools/io/spike_eval_file.hpp.
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "networks/mlp/network.hpp"
+#include "networks/mlp/train.hpp"
+#include "networks/spiking_conversion.hpp"
+#include "networks/spiking_mlp.hpp"
+#include "tools/cli/commands.hpp"
+#include "tools/cli/interrupt.hpp"
+#include "tools/cli/progress.hpp"
+#include "tools/io/config.hpp"
+#include "tools/io/errors.hpp"
+#include "tools/io/model_file.hpp"
+#include "tools/io/output_file.hpp"
+#include "tools/io/spike_eval_file.hpp"
+#include "tools/io/train_config.hpp"
+#include "tools/io/units.hpp"
+
+namespace ranvier::cli {
+
+namespace {
+
+struct SpikeEvalCommand {
+  std::string model, data, output;
+  std::vector<std::string> overrides;
+  std::string duration = "50 ms", dt = "1 ms", tau_s = "5 ms", max_rate = "200 Hz";
+  std::string decode_from;  // default: 10 ms, at most half the duration
+  std::string input = "current", decode = "filtered";
+  std::optional<int> threads;
+  std::optional<std::uint64_t> seed;
+  int samples = 0, rasters = 3;
+  bool force = false;
+};
+
+double quantity(const std::string& text, models::Quantity q, const char* option) {
+  try {
+    return io::parse_quantity(text, q).value;
+  } catch (const std::invalid_argument& e) {
+    throw io::UserError(fmt::format("{} \"{}\": {}", option, text, e.what()));
+  }
+}
+
+std::string describe(const mlp::NetworkSpec& s) {
+  std::string d = std::to_string(s.inputs);
+  for (const auto& l : s.layers)
+    d += fmt::format("-{}({})", l.units, mlp::activation_name(l.activation.kind));
+  return d;
+}
+
+void spike_eval(const SpikeEvalCommand& o, Context& ctx) {
+  io::ModelFile m = io::read_model_file(o.model);
+  if (const std::string why = networks::spiking_refusal(m.spec); !why.empty())
+    throw io::UserError(fmt::format("{} cannot run as spiking neurons: {}", o.model, why));
+
+  networks::SpikingMlpSpec s;
+  s.dt = quantity(o.dt, models::Quantity::time, "--dt");
+  s.duration = quantity(o.duration, models::Quantity::time, "--duration");
+  s.tau_s = quantity(o.tau_s, models::Quantity::time, "--tau-s");
+  s.max_rate = quantity(o.max_rate, models::Quantity::rate, "--max-rate");
+  s.input = o.input == "poisson" ? networks::SpikeInput::poisson : networks::SpikeInput::current;
+  s.decode = o.decode == "count" ? networks::SpikeDecode::count : networks::SpikeDecode::filtered;
+  s.decode_from = o.decode_from.empty()
+                      ? std::min(10.0, 0.5 * s.duration)
+                      : quantity(o.decode_from, models::Quantity::time, "--decode-from");
+  s.seed = o.seed.value_or(m.seed);
+  if (!(s.dt > 0) || !(s.duration >= s.dt) ||
+      std::fabs(s.duration / s.dt - std::round(s.duration / s.dt)) > 1e-9 * (s.duration / s.dt))
+    throw io::UserError(
+        fmt::format("--duration ({} ms) must be a positive whole number of steps "
+                    "of --dt ({} ms)",
+                    s.duration, s.dt));
+
+  // The test set: the data section of --data or of the config stored in the model file.
+  // Its network section is ignored (the model's is used), and only one training sample
+  // is loaded when there is a separate test set (the training set is not evaluated).
+  io::TrainConfig cfg;
+  if (!o.data.empty()) {
+    cfg = io::parse_train_config(io::load_config(o.data, o.overrides));
+  } else {
+    if (m.config_text.empty())
+      throw io::UserError(
+          fmt::format("{} stores no config; give the data with --data CONFIG", o.model));
+    cfg =
+        io::parse_train_config(io::parse_config(m.config_text, o.model + ":/config", o.overrides));
+  }
+  cfg.network = m.spec;
+  cfg.inputs_given = true;
+  const bool separate_test =
+      (cfg.data.source == "idx" && !cfg.data.test_images.empty()) ||
+      ((cfg.data.source == "csv" || cfg.data.source == "hdf5") && !cfg.data.test.empty());
+  if (separate_test && cfg.data.source == "idx") {
+    cfg.data.limit_train = 1;
+    cfg.data.validation_split = 0;
+  }
+  io::TrainData data = io::load_train_data(cfg);
+  const mlp::Dataset& d = data.test.size() > 0 ? data.test : data.train;
+  const char* set_name = data.test.size() > 0 ? "test" : "training";
+  if (!d.classification())
+    throw io::UserError(
+        fmt::format("spike-eval decodes classes, but the {} set of {} has values, "
+                    "not class labels",
+                    set_name, o.data.empty() ? o.model : o.data));
+  const int n = o.samples > 0 ? std::min(o.samples, d.size()) : d.size();
+
+  s = networks::spiking_spec(m.spec, m.params, s);
+  if (s.input == networks::SpikeInput::poisson) {
+    s.input_max = d.X.leftCols(n).maxCoeff();
+    if (d.X.leftCols(n).minCoeff() < 0)
+      throw io::UserError(
+          "Poisson input needs inputs >= 0 (a rate cannot be negative); use --input current");
+    if (!(s.input_max > 0)) s.input_max = 1;
+  }
+  if (const std::string why = networks::check_spec(s); !why.empty()) throw io::UserError(why);
+  const networks::SpikingMlp net(s);
+  const int threads = std::max(1, o.threads.value_or(cfg.training.threads));
+
+  std::optional<io::OutputFile> file;
+  if (!o.output.empty()) file.emplace(o.output, o.force);  // checked before the long part
+
+  // The rate network on the same samples (hard LIF rate: evaluation mode).
+  mlp::set_threads(threads);
+  mlp::Network<float> rate(m.spec, /*training=*/false);
+  rate.params() = m.params;
+  std::vector<int> labels(static_cast<std::size_t>(n)), rate_class;
+  for (int j = 0; j < n; ++j) labels[j] = d.labels[static_cast<std::size_t>(j)];
+  for (int f = 0; f < n; f += 1000) {
+    const int c = std::min(1000, n - f);
+    const auto out = rate.predict(d.X.middleCols(f, c));
+    const auto cls = mlp::predicted_classes(out);
+    rate_class.insert(rate_class.end(), cls.begin(), cls.end());
+  }
+
+  if (!ctx.quiet)
+    fmt::print(stderr,
+               "spike-eval: {} ({}), {} {} samples, {} ms each at dt = {} ms, tau_s = {} ms, "
+               "{} input, {} decoding; {} thread{}\n",
+               o.model, describe(m.spec), n, set_name, s.duration, s.dt, s.tau_s,
+               s.input == networks::SpikeInput::current
+                   ? "constant-current"
+                   : fmt::format("Poisson ({} Hz max)", s.max_rate),
+               s.decode == networks::SpikeDecode::filtered
+                   ? fmt::format("filtered-current (from {} ms)", s.decode_from)
+                   : std::string("spike-count"),
+               threads, threads == 1 ? "" : "s");
+
+  networks::SpikingResults res;
+  res.resize(static_cast<int>(s.layers.size()), static_cast<int>(s.layers.back().W.rows()), n);
+  std::vector<char> record(static_cast<std::size_t>(n), 0);
+  std::vector<int> raster_samples;
+  for (int j = 0; j < std::min(o.rasters, n); ++j) {
+    record[j] = 1;
+    raster_samples.push_back(j);
+  }
+  Progress progress("spike-eval", ctx.quiet);
+  const auto start = std::chrono::steady_clock::now();
+  // Blocks of samples between which Ctrl-C and progress are looked at: a few hundred
+  // milliseconds of work each.
+  const int block = std::max(64, 2 * networks::SpikingMlp::kBatch * threads *
+                                     std::max(1, static_cast<int>(2000.0 / (s.duration / s.dt))));
+  for (int f = 0; f < n; f += block) {
+    throw_if_interrupted("spike-eval stopped; nothing written");
+    net.run(d.X, f, std::min(block, n - f), threads, res, record);
+    progress.update(std::min(n, f + block), n, "samples");
+  }
+  progress.finish();
+  const double wall =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+
+  int rate_ok = 0, spike_ok = 0, agree = 0;
+  for (int j = 0; j < n; ++j) {
+    rate_ok += rate_class[j] == labels[j];
+    spike_ok += res.predicted[j] == labels[j];
+    agree += rate_class[j] == res.predicted[j];
+  }
+  const double rate_acc = static_cast<double>(rate_ok) / n,
+               spike_acc = static_cast<double>(spike_ok) / n;
+  const int L = static_cast<int>(s.layers.size());
+  double total = 0;
+  std::string per_layer;
+  for (int l = 0; l < L; ++l) {
+    const double mean = res.layer_spikes.row(l).cast<double>().sum() / n;
+    total += mean;
+    per_layer += fmt::format("{}{} {:.1f}", l ? ", " : "", io::spiking_layer_name(l, L), mean);
+  }
+  fmt::print("samples:                 {} ({} set)\n", n, set_name);
+  fmt::print("rate network accuracy:   {:.2f}%\n", 100 * rate_acc);
+  fmt::print(
+      "spiking accuracy:        {:.2f}%  ({:+.2f} points; same class as the rate network "
+      "for {:.2f}%)\n",
+      100 * spike_acc, 100 * (spike_acc - rate_acc), 100.0 * agree / n);
+  fmt::print("spikes per inference:    {:.1f}  ({})\n", total, per_layer);
+  fmt::print(
+      "simulated per sample:    {} ms ({} steps of {} ms); {:.3f} s wall for {} samples "
+      "({:.0f} samples/s)\n",
+      s.duration, net.steps(), s.dt, wall, n, n / wall);
+
+  if (file) {
+    io::SpikeEvalReport r;
+    r.model_file = o.model;
+    r.config_text = cfg.text;
+    r.config_file = o.data.empty() ? o.model + ":/config" : o.data;
+    r.spec = &s;
+    r.results = &res;
+    r.labels = labels;
+    r.rate_class = rate_class;
+    r.raster_samples = raster_samples;
+    r.rate_accuracy = rate_acc;
+    r.spiking_accuracy = spike_acc;
+    r.agreement = static_cast<double>(agree) / n;
+    io::write_spike_eval_file(file->temp_path(), r);
+    file->commit();
+    if (!ctx.quiet) fmt::print(stderr, "wrote {}\n", file->path());
+  }
+}
+
+}  // namespace
+
+void add_spike_eval_commands(CLI::App& app, Context& ctx) {
+  auto o = std::make_shared<SpikeEvalCommand>();
+  CLI::App* c = app.add_subcommand(
+      "spike-eval",
+      "Run a trained rate model (lif_rate hidden layers) as a spiking LIF network on its test "
+      "set: accuracy beside the rate network's, spikes per inference, rasters to HDF5");
+  c->footer(
+      "Every hidden and output unit is a LIF neuron with its layer's tau_m, tau_ref and\n"
+      "threshold; every weight matrix a projection with exponential PSCs (--tau-s); biases\n"
+      "are constant currents. A spike of a unit with amplitude a carries the charge\n"
+      "1000 a W, so the mean current equals the rate network's W y. Samples run\n"
+      "independently, in parallel; the results do not depend on --threads.\n"
+      "The test set is the data section of the config stored in the model (or --data).\n"
+      "Example:\n"
+      "  ranvier spike-eval out/fmnist_lif.h5 --duration \"50 ms\" --dt \"1 ms\" -o "
+      "out/spiking.h5\n"
+      "  /usr/bin/python3 tools/plot_raster.py out/spiking.h5 -o out/raster.png");
+  c->add_option("model", o->model, "Model file written by `ranvier train`")->required();
+  c->add_option("-o,--output", o->output,
+                "Result file (HDF5): accuracies, per-sample classes and spike counts, rasters "
+                "of the first --rasters samples; nothing is written without it");
+  c->add_flag("-f,--force", o->force, "Overwrite the result file if it exists");
+  c->add_option("--data", o->data,
+                "Training config whose data section gives the test set (default: the config "
+                "stored in the model file)");
+  c->add_option("--set", o->overrides, "Override a key of the data config (repeatable)")
+      ->take_all()
+      ->allow_extra_args(false);
+  c->add_option("--duration", o->duration, "Simulated time per sample (default \"50 ms\")");
+  c->add_option("--dt", o->dt, "Time step (default \"1 ms\"); LIF and PSCs are integrated exactly");
+  c->add_option("--tau-s", o->tau_s, "PSC time constant of every projection (default \"5 ms\")");
+  c->add_option("--input", o->input,
+                "current: the first layer gets the constant current W x + b (default); "
+                "poisson: each input fires a Poisson train at max-rate * x / max(x)")
+      ->check(CLI::IsMember({"current", "poisson"}));
+  c->add_option("--max-rate", o->max_rate,
+                "Poisson input: rate of the largest input (default \"200 Hz\")");
+  c->add_option("--decode", o->decode,
+                "filtered: argmax of the output layer's PSC-filtered input current averaged from "
+                "--decode-from to the end (default); count: most output spikes over the whole "
+                "duration (ties broken by the current)")
+      ->check(CLI::IsMember({"filtered", "count"}));
+  c->add_option("--decode-from", o->decode_from,
+                "Start of the filtered decoding window (default \"10 ms\", at most half the "
+                "duration): the first milliseconds are the network's transient");
+  c->add_option("--samples", o->samples, "Evaluate only the first N samples (default: all)")
+      ->check(CLI::PositiveNumber);
+  c->add_option("--rasters", o->rasters, "Record the spikes of the first N samples (default 3)")
+      ->check(CLI::NonNegativeNumber);
+  c->add_option("-j,--threads", o->threads,
+                "Threads (default: the config's training.threads); results do not depend on it")
+      ->check(CLI::Range(1, 256));
+  c->add_option("--seed", o->seed, "Seed of the Poisson inputs (default: the model's seed)");
+  c->callback([o, &ctx] { spike_eval(*o, ctx); });
+}
+
+}  // namespace ranvier::cli
