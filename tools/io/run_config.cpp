@@ -656,8 +656,9 @@ void read_record(Reader& rd, RunConfig& cfg, const ConfigNode& node) {
       for (const auto& [pop, which] : s->entries()) {
         rd.note(which);
         cfg.spec.spike_populations.push_back(pop);
+        // clang before 16 cannot capture a structured binding: bind a reference to it.
         const auto& ps = *std::find_if(cfg.spec.populations.begin(), cfg.spec.populations.end(),
-                                       [&](const auto& p) { return p.name == pop; });
+                                       [&, &name = pop](const auto& p) { return p.name == name; });
         auto ids = rd.neuron_list(which, ps.size);
         if (!ids.empty()) cfg.spec.spike_neurons[pop] = std::move(ids);
       }
