@@ -104,8 +104,8 @@ Evaluation evaluate(Network<float>& net, const Dataset& d, int batch, bool confu
   return ev;
 }
 
-void train(Network<float>& net, TrainState& st, const Dataset& tr, const Dataset* val,
-           const Dataset* test, const TrainOptions& opt, const TrainCallbacks& cb) {
+TrainResult train(Network<float>& net, TrainState& st, const Dataset& tr, const Dataset* val,
+                  const Dataset* test, const TrainOptions& opt, const TrainCallbacks& cb) {
   using clock = std::chrono::steady_clock;
   // The products run single-threaded inside each member of the team below.
   set_threads(1);
@@ -156,11 +156,15 @@ void train(Network<float>& net, TrainState& st, const Dataset& tr, const Dataset
   };
 
   // One thread's range of the parameters: combine the parts' gradients, add up the
-  // squares of the weight gradients per layer, update.
+  // squares of the weight gradients per layer, update, add up the new parameters per
+  // layer. The sums are the fault check: in double, a sum of floats is finite exactly
+  // when every term is (2^128 * 2^40 values stays far below double's range).
   std::vector<std::vector<double>> part_sq(P, std::vector<double>(n_layers, 0.0));
+  std::vector<std::vector<double>> part_wsum(P, std::vector<double>(n_layers, 0.0));
   double batch_lr = 0;
   const std::function<void(int)> update_part = [&](int r) {
     std::fill(part_sq[r].begin(), part_sq[r].end(), 0.0);
+    std::fill(part_wsum[r].begin(), part_wsum[r].end(), 0.0);
     const std::size_t total = net.params().size();
     const std::size_t b0 = total * r / P, b1 = total * (r + 1) / P;
     float* w = net.params().data();
@@ -182,12 +186,71 @@ void train(Network<float>& net, TrainState& st, const Dataset& tr, const Dataset
           part_sq[r][t.layer] += sq;
         }
         st.optimizer.update(w, g0, s0, s1, t.is_weight, batch_lr);
+        double ws = 0;
+        for (std::size_t i = s0; i < s1; ++i) ws += w[i];
+        part_wsum[r][t.layer] += ws;
       }
     }
   };
 
+  // The state after the last complete epoch, put back when an epoch is abandoned.
+  struct RestorePoint {
+    std::vector<float> params, m, v;
+    std::int64_t steps = 0;
+  } saved;
+  auto save = [&] {
+    saved.params = net.params();
+    saved.m = st.optimizer.m;
+    saved.v = st.optimizer.v;
+    saved.steps = st.optimizer.steps;
+  };
+  auto restore = [&] {
+    net.params() = saved.params;
+    st.optimizer.m = saved.m;
+    st.optimizer.v = saved.v;
+    st.optimizer.steps = saved.steps;
+  };
+  TrainResult result;
+  // Which tensor went non-finite first, in the order a reader can act on: gradients
+  // (the step that blew up), then the weights they produced, then the loss alone (the
+  // outputs overflowed with finite weights).
+  auto fault = [&](int epoch, int b, double batch_loss, const std::vector<double>& sq) {
+    result.end = TrainResult::End::numerical_fault;
+    result.epoch = epoch;
+    result.batch = b;
+    std::vector<double> wsum(n_layers, 0.0);
+    for (int r = 0; r < P; ++r)
+      for (int l = 0; l < n_layers; ++l) wsum[l] += part_wsum[r][l];
+    for (int l = 0; l < n_layers && result.layer < 0; ++l)
+      if (!std::isfinite(sq[l])) {
+        result.layer = l;
+        result.fault = "the weight gradients of layer " + std::to_string(l) + " are not finite";
+      }
+    for (int l = 0; l < n_layers && result.layer < 0; ++l)
+      if (!std::isfinite(wsum[l])) {
+        result.layer = l;
+        result.fault = "the weights or biases of layer " + std::to_string(l) +
+                       " became infinite or NaN after the update";
+      }
+    const std::string loss_text = std::isnan(batch_loss)   ? "nan"
+                                  : std::isinf(batch_loss) ? "inf"
+                                                           : "finite";
+    if (result.layer < 0)
+      result.fault = "the loss is " + loss_text + " (weights and gradients are finite)";
+    else
+      result.fault += " (the batch loss is " + loss_text + ")";
+  };
+  auto stop_requested = [&] { return cb.should_stop && cb.should_stop(); };
+
   History& h = st.history;
   for (int epoch = h.epochs(); epoch < opt.epochs && !st.stopped; ++epoch) {
+    if (stop_requested()) {
+      result.end = TrainResult::End::stop_requested;
+      result.epoch = epoch;
+      result.batch = 0;
+      break;
+    }
+    save();
     const auto t0 = clock::now();
     std::mt19937_64 rng(mix_seed(opt.seed, 0x5348, epoch));  // shuffle, noise, shifts
     for (int r = 0; r < P; ++r) {
@@ -205,7 +268,8 @@ void train(Network<float>& net, TrainState& st, const Dataset& tr, const Dataset
 
     double loss_sum = 0;
     long correct = 0;
-    std::vector<double> gnorm(n_layers, 0.0);
+    std::vector<double> gnorm(n_layers, 0.0), sq(n_layers, 0.0);
+    bool abandoned = false;
     for (int b = 0; b < batches; ++b) {
       first = b * batch;
       m = std::min(batch, n - first);
@@ -232,7 +296,9 @@ void train(Network<float>& net, TrainState& st, const Dataset& tr, const Dataset
       // The batch gradient is the sample-weighted mean of the parts' mean gradients;
       // combining, the gradient norms and the optimizer update are one pass over the
       // parameters, shared out among the threads by ranges.
+      double batch_loss = 0;
       for (int r = 0; r < parts; ++r) {
+        batch_loss += part_loss[r];
         loss_sum += part_loss[r];
         correct += part_correct[r];
         const long c0 = static_cast<long>(m) * r / parts,
@@ -243,10 +309,21 @@ void train(Network<float>& net, TrainState& st, const Dataset& tr, const Dataset
       st.optimizer.begin_step(net.params().size());
       batch_lr = lr;
       team.run(P, update_part);
+      bool finite = std::isfinite(batch_loss);
       for (int l = 0; l < n_layers; ++l) {
-        double sq = 0;
-        for (int r = 0; r < P; ++r) sq += part_sq[r][l];
-        gnorm[l] += std::sqrt(sq);
+        sq[l] = 0;
+        double ws = 0;
+        for (int r = 0; r < P; ++r) {
+          sq[l] += part_sq[r][l];
+          ws += part_wsum[r][l];
+        }
+        finite = finite && std::isfinite(sq[l]) && std::isfinite(ws);
+        gnorm[l] += std::sqrt(sq[l]);
+      }
+      if (!finite) {
+        fault(epoch, b, batch_loss / m, sq);
+        abandoned = true;
+        break;
       }
 
       if (cb.on_batch) {
@@ -263,6 +340,17 @@ void train(Network<float>& net, TrainState& st, const Dataset& tr, const Dataset
         p.eta_seconds = per_batch * ((batches - b - 1) + double(opt.epochs - epoch - 1) * batches);
         cb.on_batch(p);
       }
+      if (stop_requested()) {
+        result.end = TrainResult::End::stop_requested;
+        result.epoch = epoch;
+        result.batch = b;
+        abandoned = true;
+        break;
+      }
+    }
+    if (abandoned) {
+      restore();
+      break;
     }
     for (int r = 0; r < P; ++r) replica(r).graph().training = false;
     for (double& x : gnorm) x /= batches;
@@ -294,7 +382,13 @@ void train(Network<float>& net, TrainState& st, const Dataset& tr, const Dataset
     }
     if (cb.on_epoch) cb.on_epoch(epoch, h);
   }
-  for (int r = 0; r < P; ++r) replica(r).graph().rng = nullptr;
+  for (int r = 0; r < P; ++r) {
+    replica(r).graph().rng = nullptr;
+    replica(r).graph().training = false;
+  }
+  if (result.end == TrainResult::End::finished && st.stopped)
+    result.end = TrainResult::End::early_stopped;
+  return result;
 }
 
 }  // namespace ranvier::mlp

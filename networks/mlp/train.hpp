@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <limits>
+#include <string>
 #include <vector>
 
 #include <Eigen/Core>
@@ -59,7 +60,25 @@ struct BatchProgress {
 
 struct TrainCallbacks {
   std::function<void(const BatchProgress&)> on_batch;
-  std::function<void(int epoch, const History&)> on_epoch;  // after each epoch
+  // After each complete epoch, when the network and the state are those a resumed run
+  // starts from (the place to write a checkpoint).
+  std::function<void(int epoch, const History&)> on_epoch;
+  // Polled after every batch (and before each epoch): true stops training there, e.g.
+  // on Ctrl-C. The epoch in progress is abandoned (see TrainResult).
+  std::function<bool()> should_stop;
+};
+
+// How train() ended. Unless `finished`, the epoch in progress was abandoned and the
+// network and state were put back as they were after the last complete epoch, so they
+// can be saved and resumed: the resumed run gives the weights of a run never stopped.
+struct TrainResult {
+  enum class End { finished, early_stopped, stop_requested, numerical_fault };
+  End end = End::finished;
+  int epoch = -1, batch = -1;  // stop_requested, numerical_fault: where (0-based)
+  int layer = -1;              // numerical_fault: first layer with a non-finite tensor, -1 if none
+  // numerical_fault: what was not finite ("the loss is nan", "the weight gradients of
+  // layer 1 are not finite", ...)
+  std::string fault;
 };
 
 struct Evaluation {
@@ -74,9 +93,11 @@ Evaluation evaluate(Network<float>& net, const Dataset& d, int batch = 1000,
 // Predicted class of each column of the outputs (argmax; 0/1 at 0.5 for one output).
 std::vector<int> predicted_classes(const Eigen::Ref<const Matrix<float>>& out);
 
-// Trains from epoch state.history.epochs() to opt.epochs - 1 (or an early stop).
-void train(Network<float>& net, TrainState& state, const Dataset& train_set, const Dataset* val_set,
-           const Dataset* test_set, const TrainOptions& opt, const TrainCallbacks& cb = {});
+// Trains from epoch state.history.epochs() to opt.epochs - 1 (or an early stop, a stop
+// request, a non-finite loss, gradient or weight: checked after every batch).
+TrainResult train(Network<float>& net, TrainState& state, const Dataset& train_set,
+                  const Dataset* val_set, const Dataset* test_set, const TrainOptions& opt,
+                  const TrainCallbacks& cb = {});
 
 // Sets the threads Eigen's products use (and OpenMP's default).
 void set_threads(int threads);

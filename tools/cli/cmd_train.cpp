@@ -17,6 +17,7 @@
 #include "networks/mlp/network.hpp"
 #include "networks/mlp/train.hpp"
 #include "tools/cli/commands.hpp"
+#include "tools/cli/interrupt.hpp"
 #include "tools/io/config.hpp"
 #include "tools/io/datasets.hpp"
 #include "tools/io/errors.hpp"
@@ -38,6 +39,7 @@ struct TrainCommand {
   std::optional<std::uint64_t> seed;
   std::string resume, init;
   bool force = false;
+  double checkpoint_seconds = 1;  // at most one checkpoint per this many seconds
 };
 
 std::string percent(double acc) {
@@ -128,8 +130,11 @@ void train(const TrainCommand& o, Context& ctx) {
   std::string out =
       o.output.empty() ? (o.resume.empty() ? default_output(cfg) : o.resume) : o.output;
   const bool overwrite_resumed =
-      !o.resume.empty() && fs::exists(out) && !o.resume.empty() && fs::equivalent(out, o.resume);
-  io::OutputFile file(out, o.force || overwrite_resumed);  // checked before the long part
+      !o.resume.empty() && fs::exists(out) && fs::equivalent(out, o.resume);
+  // Checked before the long part (exists without --force, directory not writable); the
+  // checkpoints below write the file itself, each through a temporary file and rename.
+  bool may_overwrite = o.force || overwrite_resumed;
+  { io::OutputFile check(out, may_overwrite); }
 
   io::TrainData data = io::load_train_data(cfg);
   mlp::Network<float> net(cfg.network);
@@ -155,33 +160,77 @@ void train(const TrainCommand& o, Context& ctx) {
     fmt::print(stderr, "train: {} samples, validation {}, test {}; {} parameters; {} thread{}\n",
                data.train.size(), data.val.size(), data.test.size(), net.params().size(),
                cfg.training.threads, cfg.training.threads == 1 ? "" : "s");
+  // The model file at `out` is the checkpoint: rewritten (temporary file, then rename)
+  // after an epoch when checkpoint_seconds have passed since the last write, and at the
+  // end. A kill leaves the previous complete file or none, never a partial one.
+  using Clock = std::chrono::steady_clock;
+  int saved_epochs = -1;  // epochs in the file this run last wrote; -1: none written
+  auto last_write = Clock::now();
+  auto write_checkpoint = [&] {
+    io::ModelFile m;
+    m.spec = cfg.network;
+    m.params = net.params();
+    m.state = state;
+    m.input_scale = cfg.data.scale;
+    m.config_text = cfg.text;
+    m.config_file = cfg.file;
+    m.seed = cfg.seed;
+    io::OutputFile file(out, may_overwrite);
+    io::write_model_file(file.temp_path(), m);
+    file.commit();
+    may_overwrite = true;  // from now on the file at `out` is this run's own
+    saved_epochs = state.history.epochs();
+    last_write = Clock::now();
+  };
+
   BatchReporter reporter(ctx.quiet);
   mlp::TrainCallbacks cb;
   cb.on_batch = [&](const mlp::BatchProgress& p) { reporter.batch(p); };
-  cb.on_epoch = [&](int e, const mlp::History& h) { reporter.epoch(e, cfg.training.epochs, h); };
-  mlp::train(net, state, data.train, data.val.size() ? &data.val : nullptr,
-             data.test.size() ? &data.test : nullptr, cfg.training, cb);
-  for (double l : state.history.train_loss)
-    if (!std::isfinite(l)) {
-      ctx.exit_code = 1;
-      fmt::print(stderr, "error: the training loss is not finite (lower optimizer.lr?)\n");
-      break;
-    }
+  cb.on_epoch = [&](int e, const mlp::History& h) {
+    reporter.epoch(e, cfg.training.epochs, h);
+    if (std::chrono::duration<double>(Clock::now() - last_write).count() >= o.checkpoint_seconds)
+      write_checkpoint();
+  };
+  cb.should_stop = [] { return interrupted(); };
+  const mlp::TrainResult result =
+      mlp::train(net, state, data.train, data.val.size() ? &data.val : nullptr,
+                 data.test.size() ? &data.test : nullptr, cfg.training, cb);
+  // Whatever the end, net and state now hold the last complete epoch.
+  const int epochs = state.history.epochs();
+  if (epochs > 0 && saved_epochs != epochs) write_checkpoint();
+  const std::string resume_hint =
+      fmt::format("ranvier train {} --resume {}{}", o.config, out,
+                  o.overrides.empty() ? "" : " (with the same --set options)");
+
+  using End = mlp::TrainResult::End;
+  if (result.end == End::stop_requested) {
+    const std::string what =
+        saved_epochs >= 0 ? fmt::format("saved the {} complete epoch{} in {}; continue with: {}",
+                                        epochs, epochs == 1 ? "" : "s", out, resume_hint)
+                          : std::string("no epoch was complete, nothing was saved");
+    throw Interrupted(fmt::format("training stopped in epoch {} (batch {}); {}", result.epoch + 1,
+                                  result.batch + 1, what));
+  }
+  if (result.end == End::numerical_fault) {
+    ctx.exit_code = 1;
+    fmt::print(stderr,
+               "error: training stopped at epoch {}, batch {}: {}.\n"
+               "  Lower the learning rate (it was {:g} in that epoch; optimizer.lr = {:g}, e.g. "
+               "--set optimizer.lr={:g}), check the input scaling (data.scale: inputs of order "
+               "1), or use a smaller initialization.\n",
+               result.epoch + 1, result.batch + 1, result.fault,
+               mlp::learning_rate(cfg.optimizer, result.epoch), cfg.optimizer.lr,
+               cfg.optimizer.lr / 10);
+    if (saved_epochs >= 0)
+      fmt::print(stderr, "  The last good state, after epoch {}, is in {}.\n", epochs, out);
+    else
+      fmt::print(stderr, "  No epoch was complete: nothing was written.\n");
+    return;
+  }
   if (state.stopped && !ctx.quiet)
     fmt::print(stderr, "early stopping after epoch {}: best validation loss {:.4f} at epoch {}\n",
                state.history.epochs(), state.best_val, state.best_epoch + 1);
-
-  io::ModelFile m;
-  m.spec = cfg.network;
-  m.params = net.params();
-  m.state = std::move(state);
-  m.input_scale = cfg.data.scale;
-  m.config_text = cfg.text;
-  m.config_file = cfg.file;
-  m.seed = cfg.seed;
-  io::write_model_file(file.temp_path(), m);
-  file.commit();
-  if (!ctx.quiet) fmt::print(stderr, "wrote {}\n", file.path());
+  if (!ctx.quiet) fmt::print(stderr, "wrote {}\n", out);
 }
 
 struct EvalCommand {
@@ -328,6 +377,11 @@ void add_train_commands(CLI::App& app, Context& ctx) {
                  "Start from the weights of this model file (same layer sizes) with a fresh "
                  "optimizer");
   tc->add_flag("--force", t->force, "Overwrite the output file if it exists");
+  tc->add_option("--checkpoint-seconds", t->checkpoint_seconds,
+                 "The output file is rewritten (atomically) after an epoch when this many "
+                 "seconds have passed since the last write, so a kill loses at most that much; "
+                 "0: after every epoch (default 1). Ctrl-C saves the last complete epoch")
+      ->check(CLI::NonNegativeNumber);
   tc->callback([t, &ctx] { train(*t, ctx); });
 
   // eval
