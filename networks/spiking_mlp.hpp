@@ -103,7 +103,11 @@ class SpikingMlp {
 
  private:
   struct Lowered {
-    Eigen::MatrixXd Wc;    // (n_out, n_in): current jump per arriving spike, w / tau_s
+    // (n_out, n_in): the charge w of a spike arriving through each synapse, in float as
+    // the engine stores weights (half the memory traffic of the event-driven delivery);
+    // the arrivals are summed in float and scaled by 1 / tau_s (the current's jump) in
+    // double when they arrive.
+    Eigen::MatrixXf Wc;
     double P = 0;          // e^(-dt/tau_m)
     double P21 = 0;        // coupling of I into V over dt (models/psc_filter.hpp)
     bool synaptic = true;  // receives spikes (all but layer 0 with current input)
