@@ -31,11 +31,20 @@ void scalar_attr(const H5::H5Object& obj, const std::string& name, T value) {
   a.write(native_type<T>(), &value);
 }
 
+// Objects are created without access/modification/creation times (HDF5 stores them in
+// every object header by default): the same content then gives the same bytes, so two
+// runs of the same config and seed differ only in the fields that name wall-clock time.
+H5::DSetCreatPropList untimed_dataset() {
+  H5::DSetCreatPropList p;
+  H5Pset_obj_track_times(p.getId(), false);
+  return p;
+}
+
 template <class T>
 H5::DataSet write_array(const H5::Group& loc, const std::string& name, const T* data, int rank,
                         const hsize_t* dims, const std::string& units) {
   H5::DataSpace space(rank, dims);
-  H5::DataSet ds = loc.createDataSet(name, native_type<T>(), space);
+  H5::DataSet ds = loc.createDataSet(name, native_type<T>(), space, untimed_dataset());
   hsize_t total = 1;
   for (int i = 0; i < rank; ++i) total *= dims[i];
   if (total > 0) ds.write(data, native_type<T>());
@@ -53,7 +62,15 @@ H5::Group ensure_group(H5::H5File& file, const std::string& path) {
   while (slash != std::string::npos) {
     slash = path.find('/', slash + 1);
     const std::string prefix = path.substr(0, slash);
-    if (prefix.size() > 1 && !file.nameExists(prefix)) file.createGroup(prefix);
+    if (prefix.size() > 1 && !file.nameExists(prefix)) {
+      // Untimed, as datasets (write_array); the C++ API has no group creation list.
+      const hid_t gcpl = H5Pcreate(H5P_GROUP_CREATE);
+      H5Pset_obj_track_times(gcpl, false);
+      const hid_t g = H5Gcreate2(file.getId(), prefix.c_str(), H5P_DEFAULT, gcpl, H5P_DEFAULT);
+      H5Pclose(gcpl);
+      if (g < 0) throw H5::GroupIException("ensure_group", "cannot create " + prefix);
+      H5Gclose(g);
+    }
   }
   return file.openGroup(path.empty() ? "/" : path);
 }
@@ -170,7 +187,7 @@ Appendable<T>::Appendable(const H5::Group& loc, const std::string& name, std::si
   // Chunks of about 64 KiB: large enough for fast appends, small enough for partial reads.
   const hsize_t chunk_rows = std::max<hsize_t>(1, 8192 / std::max<std::size_t>(1, cols));
   const hsize_t chunk[2] = {chunk_rows, std::max<hsize_t>(cols, 1)};
-  H5::DSetCreatPropList props;
+  H5::DSetCreatPropList props = untimed_dataset();
   props.setChunk(rank, chunk);
   dataset_ = loc.createDataSet(name, native_type<T>(), H5::DataSpace(rank, dims, maxdims), props);
   if (!units.empty()) write_attr(dataset_, "units", units);
