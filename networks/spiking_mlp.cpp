@@ -259,6 +259,10 @@ void SpikingMlp::run(const Eigen::Ref<const Eigen::MatrixXf>& X, int first, int 
         fmt::format("the samples have {} inputs, the network {}", X.rows(), spec_.inputs));
   const int batches = (count + kBatch - 1) / kBatch;
   threads = std::max(1, std::min(threads, batches));
+  // The batches are the parallel unit: the first layer's product inside one must not
+  // start threads of its own (Eigen's GEMM does, in a one-thread parallel region).
+  const int eigen_threads = Eigen::nbThreads();
+  Eigen::setNbThreads(1);
 #pragma omp parallel num_threads(threads)
   {
     Workspace ws;
@@ -268,6 +272,7 @@ void SpikingMlp::run(const Eigen::Ref<const Eigen::MatrixXf>& X, int first, int 
       run_batch(X, f, std::min(kBatch, first + count - f), out, record, ws);
     }
   }
+  Eigen::setNbThreads(eigen_threads);
 }
 
 void SpikingMlp::run_batch(const Eigen::Ref<const Eigen::MatrixXf>& X, int first, int B,
