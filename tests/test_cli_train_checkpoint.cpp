@@ -154,8 +154,18 @@ TEST_CASE("the same seed and thread count give the same model file (but the wall
     const fs::path dir = test::scratch("train_ckpt_same_" + std::to_string(threads));
     const std::string args = "train '" + kConfig + "' -q --threads " + std::to_string(threads);
     REQUIRE(test::run_ranvier(args + " -o a.h5", dir).exit_code == 0);
+    // A second apart, so that time stamps (seconds resolution) would show if stored.
+    std::this_thread::sleep_for(1100ms);
     REQUIRE(test::run_ranvier(args + " -o b.h5", dir).exit_code == 0);
     check_same_files((dir / "a.h5").string(), (dir / "b.h5").string());
+    // Byte for byte: the same size, and no more bytes differ than the wall-clock fields
+    // hold (60 doubles of /training/seconds, the ISO 8601 text of /@created). With
+    // HDF5's object time stamps on, every object header would differ as well.
+    const std::string a = test::slurp(dir / "a.h5"), b = test::slurp(dir / "b.h5");
+    REQUIRE(a.size() == b.size());
+    std::size_t differ = 0;
+    for (std::size_t i = 0; i < a.size(); ++i) differ += a[i] != b[i];
+    CHECK(differ <= 60 * 8 + 32);
   }
 }
 
