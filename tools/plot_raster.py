@@ -53,6 +53,13 @@ def main():
         ax_rate.step(edges[:-1], counts / size / (args.bin * 1e-3), where="post", color=dots.get_facecolor()[0],
                      label=pop)
         offset += size
+    # spike-eval files hold the rasters of several samples one after the other: mark where
+    # each sample starts (the network is reset between samples).
+    sample = float(f.attrs["sample_duration"]) if "sample_duration" in f.attrs else None
+    if sample and duration and duration > sample:
+        for x in np.arange(sample, duration - 1e-9, sample):
+            for ax in (ax_raster, ax_rate):
+                ax.axvline(x, color="0.5", linewidth=0.8, linestyle="--")
     ax_raster.set_ylabel("neuron")
     ax_raster.legend(fontsize=8, loc="upper right", markerscale=1)
     ax_rate.set_ylabel("rate [Hz]")
