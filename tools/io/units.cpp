@@ -74,6 +74,11 @@ Unit parse_factor(std::string_view f) {
     std::size_t end = f.size();
     while (end > 0 && std::isdigit(static_cast<unsigned char>(f[end - 1]))) --end;
     if (end < f.size()) {
+      // "V2000000000" overflowed the exponents (signed overflow). No
+      // unit needs a power beyond 9, and two digits keep every sum of exponents small.
+      if (f.size() - end > 1)
+        throw std::invalid_argument(fmt::format(
+            "the power in '{}' is out of range: powers of units go from -9 to 9", f));
       std::size_t start = end;
       if (start > 0 && f[start - 1] == '-') --start;
       power = std::atoi(std::string(f.substr(start)).c_str());
@@ -199,12 +204,24 @@ ParsedQuantity parse_quantity(std::string_view text, models::Quantity q) {
   // (1e-6 * 1e4 for uA/cm2) that carry rounding, so snap the ratio to the exact power
   // and divide for negative ones: "40 uA/cm2" is 40, not 40.000000000000014.
   const double ratio = unit.scale / want.scale;
+  // Many factors ("1 mm9 mm9 ... /m9 m9 ...") can push the scale past double's range.
+  if (!std::isfinite(ratio) || ratio == 0)
+    throw std::invalid_argument(
+        fmt::format("the unit of '{}' is out of range (its scale overflows)", text));
   const double exponent = std::round(std::log10(ratio));
   if (std::abs(std::log10(ratio) - exponent) < 1e-9 && std::abs(exponent) <= 22) {
     const double power = std::pow(10.0, std::abs(exponent));  // exact up to 1e22
-    return {exponent >= 0 ? number * power : number / power, true};
+    const double value = exponent >= 0 ? number * power : number / power;
+    if (!std::isfinite(value))
+      throw std::invalid_argument(fmt::format("'{}' is too large once converted to {}", text,
+                                              models::canonical_unit(q)));
+    return {value, true};
   }
-  return {number * ratio, true};
+  const double value = number * ratio;
+  if (!std::isfinite(value))
+    throw std::invalid_argument(
+        fmt::format("'{}' is too large once converted to {}", text, models::canonical_unit(q)));
+  return {value, true};
 }
 
 }  // namespace ranvier::io
