@@ -37,6 +37,29 @@ double need_double(const H5::H5Object& o, const std::string& name, const std::st
   return *v;
 }
 
+// A count or index stored as a number attribute: whole, finite and within [lo, hi],
+// checked before any conversion (a cast of NaN or 1e300 to int is undefined behaviour).
+double whole_in_range(double v, double lo, double hi, const std::string& name,
+                      const std::string& where) {
+  if (!(v == std::floor(v) && v >= lo && v <= hi))
+    throw DataError(fmt::format("{}: attribute '{}' is {}, not a whole number from {} to {}", where,
+                                name, v, lo, hi));
+  return v;
+}
+
+double need_count(const H5::H5Object& o, const std::string& name, const std::string& where,
+                  double lo, double hi) {
+  return whole_in_range(need_double(o, name, where), lo, hi, name, where);
+}
+
+double optional_count(const H5::H5Object& o, const std::string& name, const std::string& where,
+                      double lo, double hi, double fallback) {
+  const auto v = h5::read_double_attr(o, name);
+  return v ? whole_in_range(*v, lo, hi, name, where) : fallback;
+}
+
+constexpr double kIntMax = std::numeric_limits<int>::max();
+
 }  // namespace
 
 void write_model_file(const std::string& path, const ModelFile& m) {
@@ -123,13 +146,19 @@ ModelFile read_model_file(const std::string& path) {
                       path, kind));
     m.config_text = h5::read_string_attr(root, "config").value_or("");
     m.config_file = h5::read_string_attr(root, "config_file").value_or("");
-    m.seed = static_cast<std::uint64_t>(h5::read_double_attr(root, "seed").value_or(0));
+    // 2^64 itself is a double that does not fit, hence the bound just below it.
+    m.seed = static_cast<std::uint64_t>(
+        optional_count(root, "seed", path, 0, 18446744073709549568.0, 0));
     if (!file.nameExists("/model")) throw DataError(fmt::format("{}: no /model group", path));
     H5::Group model = file.openGroup("/model");
     const std::string where = path + ":/model";
-    m.spec.inputs = static_cast<int>(need_double(model, "inputs", where));
-    const int layers = static_cast<int>(need_double(model, "layers", where));
-    m.spec.loss = mlp::loss_from_name(need_string(model, "loss", where));
+    m.spec.inputs = static_cast<int>(need_count(model, "inputs", where, 1, kIntMax));
+    const int layers = static_cast<int>(need_count(model, "layers", where, 1, 1'000'000));
+    try {
+      m.spec.loss = mlp::loss_from_name(need_string(model, "loss", where));
+    } catch (const std::invalid_argument& e) {  // else it escaped as an internal error
+      throw DataError(fmt::format("{}: {}", where, e.what()));
+    }
     m.input_scale = h5::read_double_attr(model, "input_scale").value_or(1.0);
     int n_in = m.spec.inputs;
     for (int i = 0; i < layers; ++i) {
@@ -191,20 +220,41 @@ ModelFile read_model_file(const std::string& path) {
       for (std::size_t e = 0; e < r; ++e)
         h.grad_norm.emplace_back(gn.begin() + static_cast<std::ptrdiff_t>(e * c),
                                  gn.begin() + static_cast<std::ptrdiff_t>((e + 1) * c));
-      m.state.best_epoch = static_cast<int>(h5::read_double_attr(tr, "best_epoch").value_or(-1));
+      // Every curve has one value per epoch: `ranvier train` indexes them all by epoch.
+      const std::size_t epochs = h.train_loss.size();
+      for (const auto* curve : {&h.val_loss, &h.test_loss, &h.train_acc, &h.val_acc, &h.test_acc,
+                                &h.seconds, &h.lr})
+        if (curve->size() != epochs)
+          throw DataError(fmt::format("{}:/training: the curves have different lengths ({} and {} "
+                                      "epochs)",
+                                      path, epochs, curve->size()));
+      const std::string tw = path + ":/training";
+      m.state.best_epoch =
+          static_cast<int>(optional_count(tr, "best_epoch", tw, -1, kIntMax, -1));
       m.state.best_val = h5::read_double_attr(tr, "best_val_loss")
                              .value_or(std::numeric_limits<double>::infinity());
-      m.state.bad_epochs = static_cast<int>(h5::read_double_attr(tr, "bad_epochs").value_or(0));
+      m.state.bad_epochs = static_cast<int>(optional_count(tr, "bad_epochs", tw, 0, kIntMax, 0));
       m.state.stopped = h5::read_double_attr(tr, "stopped").value_or(0) != 0;
     }
     if (file.nameExists("/optimizer")) {
       H5::Group opt = file.openGroup("/optimizer");
-      m.state.optimizer.steps =
-          static_cast<std::int64_t>(h5::read_double_attr(opt, "steps").value_or(0));
+      m.state.optimizer.steps = static_cast<std::int64_t>(
+          optional_count(opt, "steps", path + ":/optimizer", 0, 9.0e18, 0));
       m.state.optimizer.m = read_floats(opt, "m");
       m.state.optimizer.v = read_floats(opt, "v");
       m.state.best_params = read_floats(opt, "best_params");
+      // Resuming copies these over the weights: one value per parameter, or none.
+      for (const auto& [name, v] : {std::pair{"m", &m.state.optimizer.m},
+                                    std::pair{"v", &m.state.optimizer.v},
+                                    std::pair{"best_params", &m.state.best_params}})
+        if (!v->empty() && v->size() != m.params.size())
+          throw DataError(fmt::format("{}:/optimizer/{}: {} values for {} parameters", path, name,
+                                      v->size(), m.params.size()));
     }
+    // What building the network would reject (no units, dropout outside [0, 1), a loss
+    // that does not fit the last activation...) is the file's error, not an internal one.
+    if (const std::string problem = mlp::check_spec(m.spec, /*training=*/false); !problem.empty())
+      throw DataError(fmt::format("{}: {}", where, problem));
   } catch (const H5::Exception& e) {
     throw DataError(fmt::format("{}: cannot read the model file: {}", path, e.getDetailMsg()));
   }
