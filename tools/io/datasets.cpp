@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstring>
 #include <fstream>
+#include <limits>
 #include <sstream>
 
 #include <H5Cpp.h>
@@ -104,8 +105,28 @@ CsvTable read_csv(const std::string& path, char delimiter, bool header) {
   return t;
 }
 
+// Class labels above this are refused before they become a one-hot matrix of
+// (classes, samples) floats: a stray "1e9" in a label column would otherwise ask for
+// gigabytes (and a label past INT_MAX was an undefined conversion).
+constexpr double kMaxClasses = 1 << 16;
+
+// A label read as a number: a whole number in [0, kMaxClasses).
+int label_value(double v, const std::string& where) {
+  if (!(v == std::floor(v) && v >= 0))
+    throw DataError(fmt::format("{}: label {} is not a class number (0, 1, 2, ...)", where, v));
+  if (v >= kMaxClasses)
+    throw DataError(fmt::format("{}: label {} is out of range: at most {} classes are supported",
+                                where, v, kMaxClasses));
+  return static_cast<int>(v);
+}
+
 void fill_label_targets(mlp::Dataset& d, int classes, int outputs, const std::string& source) {
-  if (classes <= 0) classes = *std::max_element(d.labels.begin(), d.labels.end()) + 1;
+  if (classes <= 0) {
+    // The largest label of an empty set was read past the end.
+    if (d.labels.empty())
+      throw DataError(fmt::format("{}: no samples, so no classes to count", source));
+    classes = *std::max_element(d.labels.begin(), d.labels.end()) + 1;
+  }
   check_labels(d.labels, classes, source);
   d.n_classes = classes;
   if (outputs <= 0) outputs = classes;
@@ -144,15 +165,29 @@ IdxArray read_idx(const std::string& path) {
     throw DataError(fmt::format("{}: truncated IDX file: header of {} bytes, file has {}", path,
                                 header, bytes.size()));
   IdxArray a;
+  const std::size_t have = bytes.size() - header;
+  // Four 32-bit dimensions can overflow 64 bits and wrap to the size of the data (then
+  // the dimensions, negative as ints, were used as counts): the product is checked.
   std::size_t count = 1;
+  bool overflow = false;
   for (int i = 0; i < rank; ++i) {
     const std::uint8_t* p = bytes.data() + 4 + 4 * i;
     const std::uint32_t d = (std::uint32_t(p[0]) << 24) | (std::uint32_t(p[1]) << 16) |
                             (std::uint32_t(p[2]) << 8) | std::uint32_t(p[3]);
+    if (d > static_cast<std::uint32_t>(std::numeric_limits<int>::max()))
+      throw DataError(fmt::format("{}: IDX dimension {} is {}, more than any real data set", path,
+                                  i, d));
     a.dims.push_back(static_cast<int>(d));
-    count *= d;
+    if (d != 0 && count > std::numeric_limits<std::size_t>::max() / d)
+      overflow = true;
+    else
+      count *= d;
   }
-  const std::size_t have = bytes.size() - header;
+  if (std::find(a.dims.begin(), a.dims.end(), 0) != a.dims.end()) count = 0;
+  else if (overflow)
+    throw DataError(fmt::format("{}: truncated IDX file: the dimensions in its header need more "
+                                "than 2^64 data bytes, {} present",
+                                path, have));
   if (have < count)
     throw DataError(fmt::format("{}: truncated IDX file: {} data bytes expected, {} present", path,
                                 count, have));
@@ -231,7 +266,8 @@ mlp::Dataset load_csv_dataset(const std::string& path, const CsvOptions& opt) {
         throw DataError(
             fmt::format("{}: row {}, column {}: label {} is out of range: classes are 0 to {}",
                         path, t.line[j], targets[0] + 1, v, opt.classes - 1));
-      d.labels.push_back(static_cast<int>(v));
+      d.labels.push_back(
+          label_value(v, fmt::format("{}: row {}, column {}", path, t.line[j], targets[0] + 1)));
     }
     fill_label_targets(d, opt.classes, opt.outputs, path);
   } else {
@@ -278,12 +314,8 @@ mlp::Dataset load_h5_dataset(const std::string& path, const H5DataOptions& opt) 
       if (yc != 1)
         throw DataError(
             fmt::format("{}: labels '{}' must be 1-D, not ({}, {})", path, opt.y, yr, yc));
-      for (std::size_t j = 0; j < yr; ++j) {
-        if (y[j] != std::floor(y[j]) || y[j] < 0)
-          throw DataError(
-              fmt::format("{}: label {} of sample {} is not a class number", path, y[j], j));
-        d.labels.push_back(static_cast<int>(y[j]));
-      }
+      for (std::size_t j = 0; j < yr; ++j)
+        d.labels.push_back(label_value(y[j], fmt::format("{}: sample {}", path, j)));
       fill_label_targets(d, opt.classes, opt.outputs, path);
     } else {
       d.Y.resize(static_cast<Eigen::Index>(yc), static_cast<Eigen::Index>(yr));
