@@ -106,7 +106,10 @@ void write_attr(const H5::H5Object& obj, const std::string& name, const std::vec
 std::optional<std::string> read_string_attr(const H5::H5Object& obj, const std::string& name) {
   if (!obj.attrExists(name)) return std::nullopt;
   H5::Attribute a = obj.openAttribute(name);
-  if (a.getTypeClass() != H5T_STRING) return std::nullopt;
+  // One string only: HDF5's C++ read of a variable-length string writes one pointer per
+  // element into a single one, so an array of strings overflows the stack.
+  if (a.getTypeClass() != H5T_STRING || a.getSpace().getSimpleExtentNpoints() != 1)
+    return std::nullopt;
   std::string s;
   a.read(a.getStrType(), s);
   return s;
@@ -149,6 +152,21 @@ H5::DataSet write_matrix(const H5::Group& loc, const std::string& name, const fl
   return write_array(loc, name, data, 2, dims, units);
 }
 
+namespace {
+
+// A declared shape is not storage: a file of a few kB can declare 2^40 values (chunked,
+// never written; reads give the fill value), and reading them would try to allocate it
+// all. Above 2^28 values (2 GiB as doubles) the file is refused.
+void check_size(const std::string& name, hsize_t rows, hsize_t cols) {
+  constexpr hsize_t kMaxValues = hsize_t(1) << 28;
+  if (rows > kMaxValues || cols > kMaxValues || (cols != 0 && rows > kMaxValues / cols))
+    throw H5::DataSetIException(
+        "read_matrix", fmt::format("'{}' declares {} x {} values, more than ranvier reads ({})",
+                                   name, rows, cols, kMaxValues));
+}
+
+}  // namespace
+
 std::vector<double> read_matrix(const H5::Group& loc, const std::string& name, std::size_t& rows,
                                 std::size_t& cols) {
   H5::DataSet ds = loc.openDataSet(name);
@@ -158,6 +176,7 @@ std::vector<double> read_matrix(const H5::Group& loc, const std::string& name, s
     throw H5::DataSetIException("read_matrix", fmt::format("'{}' has rank {}", name, rank));
   hsize_t dims[2] = {0, 1};
   space.getSimpleExtentDims(dims);
+  check_size(name, dims[0], rank == 2 ? dims[1] : 1);
   rows = dims[0];
   cols = rank == 2 ? dims[1] : 1;
   std::vector<double> v(rows * cols);
@@ -172,6 +191,7 @@ std::vector<double> read_vector(const H5::Group& loc, const std::string& name) {
 
 std::vector<std::uint64_t> read_uint_vector(const H5::Group& loc, const std::string& name) {
   H5::DataSet ds = loc.openDataSet(name);
+  check_size(name, static_cast<hsize_t>(ds.getSpace().getSimpleExtentNpoints()), 1);
   std::vector<std::uint64_t> v(ds.getSpace().getSimpleExtentNpoints());
   if (!v.empty()) ds.read(v.data(), H5::PredType::NATIVE_UINT64);
   return v;
