@@ -38,6 +38,8 @@ std::string attr_summary(const H5::H5Object& obj) {
     if (name == "units" || name == "config") continue;
     std::string value;
     if (a.getTypeClass() == H5T_STRING) {
+      // An array of strings would overflow HDF5's one-string read (h5::read_string_attr).
+      if (a.getSpace().getSimpleExtentNpoints() != 1) continue;
       a.read(a.getStrType(), value);
       if (value.size() > 60 || value.find('\n') != std::string::npos) continue;
     } else if (a.getSpace().getSimpleExtentNpoints() == 1 &&
@@ -54,6 +56,10 @@ std::string attr_summary(const H5::H5Object& obj) {
 }
 
 void walk(const H5::Group& g, const std::string& path, int depth) {
+  // Hard links can make a group its own descendant: a cycle would recurse until the
+  // stack overflows. Ranvier's files are 5 levels deep.
+  if (depth > 64)
+    throw io::DataError(fmt::format("{}: groups nested more than 64 deep (a link cycle?)", path));
   const hsize_t n = g.getNumObjs();
   for (hsize_t i = 0; i < n; ++i) {
     const std::string name = g.getObjnameByIdx(i);
