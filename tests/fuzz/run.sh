@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Runs each libFuzzer target named on the command line for FUZZ_SECONDS (default 60),
+# starting from its committed seed corpus (tests/fuzz/corpus/<target>/) and keeping what
+# it learns in $FUZZ_BUILD/corpus/<target>/ (not committed). A crash stops the target
+# and leaves crash-*/leak-*/timeout-*/oom-* files in $FUZZ_BUILD/findings/<target>/;
+# the script then fails. Replay one with: $FUZZ_BUILD/tests/fuzz/<target> <file>
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+build=${FUZZ_BUILD:-build-fuzz}
+seconds=${FUZZ_SECONDS:-60}
+failed=()
+for target in "$@"; do
+  exe="$build/tests/fuzz/$target"
+  seeds="tests/fuzz/corpus/$target"
+  work="$build/corpus/$target"
+  findings="$build/findings/$target"
+  mkdir -p "$work" "$findings"
+  dict=()
+  [[ -f "tests/fuzz/$target.dict" ]] && dict=(-dict="tests/fuzz/$target.dict")
+  echo "fuzz: $target for ${seconds}s" >&2
+  # -close_fd_mask=1: `ranvier info` prints to stdout; rss/malloc limits make a huge
+  # allocation a finding; -timeout: a single input that runs for seconds is a finding.
+  if ! ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=0 \
+       UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+       "$exe" "$work" "$seeds" "${dict[@]}" -max_total_time="$seconds" -timeout=10 \
+       -rss_limit_mb=2048 -malloc_limit_mb=1024 -max_len=16384 -close_fd_mask=1 \
+       -artifact_prefix="$findings/" -print_final_stats=1; then
+    failed+=("$target")
+  fi
+done
+if [[ ${#failed[@]} -gt 0 ]]; then
+  echo "fuzz: findings in ${failed[*]} (see $build/findings/)" >&2
+  exit 1
+fi
