@@ -85,7 +85,8 @@ std::vector<double> simulate_rates(const PopulationSpec& pop, std::span<const do
 
 std::vector<double> input_for_rate(const PopulationSpec& pop, std::span<const double> target_hz,
                                    double lo, double hi, double tolerance,
-                                   const SweepSettings& settings, std::size_t per_round) {
+                                   const SweepSettings& settings, std::size_t per_round,
+                                   const ProgressFn& progress) {
   const std::size_t n = pop.size;
   auto reached = [&](std::size_t i, double rate) {
     return target_hz[i] == 0.0 ? rate > 0.0 : rate >= target_hz[i];
@@ -94,7 +95,7 @@ std::vector<double> input_for_rate(const PopulationSpec& pop, std::span<const do
   std::vector<double> ends(2 * n);
   std::fill(ends.begin(), ends.begin() + n, lo);
   std::fill(ends.begin() + n, ends.end(), hi);
-  const std::vector<double> end_rates = simulate_rates(pop, ends, 2, settings);
+  const std::vector<double> end_rates = simulate_rates(pop, ends, 2, settings, progress);
   std::vector<double> a(n, lo), b(n, hi);  // invariant: not reached at a, reached at b
   for (std::size_t i = 0; i < n; ++i) {
     if (!reached(i, end_rates[n + i]))
@@ -114,7 +115,7 @@ std::vector<double> input_for_rate(const PopulationSpec& pop, std::span<const do
       for (std::size_t i = 0; i < n; ++i)
         inputs[k * n + i] =
             a[i] + (b[i] - a[i]) * static_cast<double>(k + 1) / static_cast<double>(per_round + 1);
-    const std::vector<double> rates = simulate_rates(pop, inputs, per_round, settings);
+    const std::vector<double> rates = simulate_rates(pop, inputs, per_round, settings, progress);
     for (std::size_t i = 0; i < n; ++i) {
       if (b[i] - a[i] <= tolerance) continue;
       double new_a = a[i], new_b = b[i];
@@ -143,7 +144,7 @@ models::LifRateParams lif_params_of(const PopulationSpec& pop, std::size_t i) {
 }  // namespace
 
 GainBias solve_gain_bias(const PopulationSpec& pop, const EncodingSpec& enc,
-                         const SweepSettings& settings) {
+                         const SweepSettings& settings, const ProgressFn& progress) {
   const std::size_t n = pop.size;
   GainBias gb{std::vector<double>(n), std::vector<double>(n)};
   for (std::size_t i = 0; i < n; ++i)
@@ -167,10 +168,10 @@ GainBias solve_gain_bias(const PopulationSpec& pop, const EncodingSpec& enc,
   // No closed form: the onset of repetitive firing and the input of the maximum rate,
   // both located on the neuron's own simulated f-I curve.
   const std::vector<double> zero(n, 0.0);
-  const std::vector<double> j_th =
-      input_for_rate(pop, zero, enc.search_from, enc.search_to, enc.tolerance, settings);
-  const std::vector<double> j_max =
-      input_for_rate(pop, enc.max_rate, enc.search_from, enc.search_to, enc.tolerance, settings);
+  const std::vector<double> j_th = input_for_rate(pop, zero, enc.search_from, enc.search_to,
+                                                  enc.tolerance, settings, 16, progress);
+  const std::vector<double> j_max = input_for_rate(
+      pop, enc.max_rate, enc.search_from, enc.search_to, enc.tolerance, settings, 16, progress);
   for (std::size_t i = 0; i < n; ++i) {
     gb.gain[i] = (j_max[i] - j_th[i]) / (1.0 - enc.intercept[i]);
     gb.bias[i] = j_th[i] - gb.gain[i] * enc.intercept[i];

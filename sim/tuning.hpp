@@ -35,10 +35,13 @@ std::vector<double> simulate_rates(const PopulationSpec& pop, std::span<const do
 // repeatedly (target_hz[i] == 0) or at target_hz[i] or faster, to within `tolerance`
 // (input units). Assumes the rate rises with the input above the onset. Each round
 // simulates `per_round` inputs per neuron across the current bracket. Throws
-// std::domain_error naming the neuron if it does not get there by `hi`.
+// std::domain_error naming the neuron if it does not get there by `hi`. `progress` is
+// passed to each round's simulate_rates (time within that round's simulation); it may
+// throw to stop the search (Ctrl-C).
 std::vector<double> input_for_rate(const PopulationSpec& pop, std::span<const double> target_hz,
                                    double lo, double hi, double tolerance,
-                                   const SweepSettings& settings, std::size_t per_round = 16);
+                                   const SweepSettings& settings, std::size_t per_round = 16,
+                                   const ProgressFn& progress = {});
 
 // A heterogeneous population as Nengo builds one: neuron i represents x (d dimensions)
 // through J_i(x) = gain_i (e_i . x) + bias_i, and is given its maximum rate (reached at
@@ -60,9 +63,9 @@ struct GainBias {
 
 // LIF in closed form (models/lif_gain_bias.hpp); other models from their simulated rates
 // (input_for_rate). Throws std::domain_error naming the neuron for an intercept >= 1 or a
-// max rate the neuron cannot reach.
+// max rate the neuron cannot reach. `progress` as for input_for_rate.
 GainBias solve_gain_bias(const PopulationSpec& pop, const EncodingSpec& enc,
-                         const SweepSettings& settings);
+                         const SweepSettings& settings, const ProgressFn& progress = {});
 
 // Inputs for a sweep over s: J[p * n + i] = gain_i (e_i . direction) s_p + bias_i.
 std::vector<double> encoded_inputs(const EncodingSpec& enc, const GainBias& gb,

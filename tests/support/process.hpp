@@ -5,11 +5,13 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -30,13 +32,23 @@ struct ChildStatus {
   int signal = 0;          // valid when signalled
 };
 
+// What a child gets besides its arguments.
+struct ChildOptions {
+  // "NAME=value" entries added to (or replacing in) the test's own environment, e.g.
+  // "RANVIER_PROGRESS_DELAY=0" for a progress line at once.
+  std::vector<std::string> env;
+  // RLIMIT_FSIZE in bytes (< 0: unchanged): a write past it fails with EFBIG, as on a full
+  // disk. SIGXFSZ is then ignored in the child, so the write fails instead of killing it.
+  long long file_size_limit = -1;
+};
+
 class ChildProcess {
  public:
   // Starts `program` with `args` (argv[1..]) in `cwd`, stdin from /dev/null, stdout and
   // stderr into files beside `cwd` (`<cwd>.stdout`, `<cwd>.stderr`, so a test can count
   // the files the program left in `cwd`); read them with out() and err().
   ChildProcess(const std::string& program, const std::vector<std::string>& args,
-               const std::filesystem::path& cwd)
+               const std::filesystem::path& cwd, const ChildOptions& options = {})
       : out_path_(beside(cwd, ".stdout")), err_path_(beside(cwd, ".stderr")) {
     std::vector<std::string> words;
     words.push_back(program);
@@ -44,6 +56,20 @@ class ChildProcess {
     std::vector<char*> argv;
     for (auto& w : words) argv.push_back(w.data());
     argv.push_back(nullptr);
+    // The environment is built before fork: the child may only make async-signal-safe calls.
+    std::vector<std::string> env_words;
+    for (char** e = environ; *e; ++e) {
+      const std::string entry(*e);
+      const std::string name = entry.substr(0, entry.find('='));
+      bool replaced = false;
+      for (const auto& o : options.env) replaced |= o.substr(0, o.find('=')) == name;
+      if (!replaced) env_words.push_back(entry);
+    }
+    env_words.insert(env_words.end(), options.env.begin(), options.env.end());
+    std::vector<char*> envp;
+    for (auto& w : env_words) envp.push_back(w.data());
+    envp.push_back(nullptr);
+    const long long fsize = options.file_size_limit;
     pid_ = ::fork();
     if (pid_ < 0) throw std::runtime_error("fork failed");
     if (pid_ == 0) {
@@ -56,7 +82,13 @@ class ChildProcess {
       ::dup2(in, 0);
       ::dup2(out, 1);
       ::dup2(err, 2);
-      ::execv(argv[0], argv.data());
+      if (fsize >= 0) {
+        struct rlimit lim;
+        lim.rlim_cur = lim.rlim_max = static_cast<rlim_t>(fsize);
+        ::signal(SIGXFSZ, SIG_IGN);  // kept across exec: writes fail with EFBIG instead
+        if (::setrlimit(RLIMIT_FSIZE, &lim) != 0) ::_exit(127);
+      }
+      ::execve(argv[0], argv.data(), envp.data());
       ::_exit(127);
     }
   }
@@ -140,8 +172,9 @@ class ChildProcess {
 
 // `ranvier <args>` as a child process in `cwd` (args are separate words, not shell text).
 inline std::unique_ptr<ChildProcess> start_ranvier(const std::vector<std::string>& args,
-                                                   const std::filesystem::path& cwd) {
-  return std::make_unique<ChildProcess>(RANVIER_EXE, args, cwd);
+                                                   const std::filesystem::path& cwd,
+                                                   const ChildOptions& options = {}) {
+  return std::make_unique<ChildProcess>(RANVIER_EXE, args, cwd, options);
 }
 
 }  // namespace ranvier::test

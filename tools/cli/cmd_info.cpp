@@ -1,6 +1,7 @@
 // `ranvier info FILE` (what a result or model file holds) and `ranvier models` (every
 // model, parameter, unit and default, from the one registry in models/).
 #include <filesystem>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -55,7 +56,7 @@ std::string attr_summary(const H5::H5Object& obj) {
   return s;
 }
 
-void walk(const H5::Group& g, const std::string& path, int depth) {
+void walk(const H5::Group& g, const std::string& path, int depth, std::string& out) {
   // Hard links can make a group its own descendant: a cycle would recurse until the
   // stack overflows. Ranvier's files are 5 levels deep.
   if (depth > 64)
@@ -67,46 +68,79 @@ void walk(const H5::Group& g, const std::string& path, int depth) {
     const std::string indent(2 * depth, ' ');
     if (g.childObjType(name) == H5O_TYPE_GROUP) {
       H5::Group sub = g.openGroup(name);
-      fmt::print("{}{}/{}\n", indent, child, attr_summary(sub));
-      walk(sub, child, depth + 1);
+      fmt::format_to(std::back_inserter(out), "{}{}/{}\n", indent, child, attr_summary(sub));
+      walk(sub, child, depth + 1, out);
     } else if (g.childObjType(name) == H5O_TYPE_DATASET) {
       H5::DataSet ds = g.openDataSet(name);
       H5::DataSpace space = ds.getSpace();
       std::vector<hsize_t> dims(space.getSimpleExtentNdims());
       space.getSimpleExtentDims(dims.data());
       std::string shape;
-      for (std::size_t k = 0; k < dims.size(); ++k) shape += (k ? " x " : "") + std::to_string(dims[k]);
+      for (std::size_t k = 0; k < dims.size(); ++k)
+        shape += (k ? " x " : "") + std::to_string(dims[k]);
       const auto units = ranvier::io::h5::read_string_attr(ds, "units");
-      fmt::print("{}{}  ({}) {}{}{}\n", indent, child, shape.empty() ? "scalar" : shape,
-                 type_name(ds), units ? " [" + *units + "]" : "", attr_summary(ds));
+      fmt::format_to(std::back_inserter(out), "{}{}  ({}) {}{}{}\n", indent, child,
+                     shape.empty() ? "scalar" : shape, type_name(ds),
+                     units ? " [" + *units + "]" : "", attr_summary(ds));
     }
   }
 }
 
-void info(const std::string& path) {
-  namespace fs = std::filesystem;
-  if (!fs::exists(path)) throw io::DataError(fmt::format("'{}' does not exist", path));
-  io::h5::quiet_errors();
-  if (!H5::H5File::isHdf5(path))
-    throw io::DataError(fmt::format("'{}' is not an HDF5 file", path));
+// The listing is built first and printed whole: a file damaged half-way gives an error,
+// not half a listing followed by one.
+std::string describe_file(const std::string& path) {
+  std::string out;
   H5::H5File file(path, H5F_ACC_RDONLY);
   H5::Group root = file.openGroup("/");
+  const auto program = io::h5::read_string_attr(root, "program");
   const auto text = [&](const char* key) {
     return io::h5::read_string_attr(root, key).value_or("?");
   };
-  fmt::print("{}: {} file written by {} on {}\n", path, text("kind"), text("program"),
-             text("created"));
+  if (program)
+    fmt::format_to(std::back_inserter(out), "{}: {} file written by {} on {}\n", path, text("kind"),
+                   *program, text("created"));
+  else
+    fmt::format_to(std::back_inserter(out),
+                   "{}: HDF5 file not written by ranvier (no 'program' attribute)\n", path);
   if (auto cf = io::h5::read_string_attr(root, "config_file"))
-    fmt::print("  config {} (full text in the root attribute 'config')\n", *cf);
-  fmt::print("  attributes:{}\n", attr_summary(root));
-  walk(root, "/", 1);
+    fmt::format_to(std::back_inserter(out),
+                   "  config {} (full text in the root attribute 'config')\n", *cf);
+  if (auto complete = io::h5::read_double_attr(root, "complete"); complete && *complete == 0)
+    fmt::format_to(std::back_inserter(out),
+                   "  INCOMPLETE: the run was stopped at t = {} ms (attribute simulated_until)\n",
+                   io::h5::read_double_attr(root, "simulated_until").value_or(0.0));
+  fmt::format_to(std::back_inserter(out), "  attributes:{}\n", attr_summary(root));
+  walk(root, "/", 1, out);
+  return out;
+}
+
+void info(const std::string& path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (!fs::exists(path, ec)) throw io::DataError(fmt::format("'{}' does not exist", path));
+  if (fs::is_directory(path, ec))
+    throw io::DataError(fmt::format("'{}' is a directory; give a result or model file", path));
+  io::h5::quiet_errors();
+  try {
+    if (!H5::H5File::isHdf5(path))
+      throw io::DataError(fmt::format(
+          "'{}' is not an HDF5 file (no HDF5 signature; an empty file, a text file, or one cut "
+          "short before its header); ranvier info reads the .h5 files of run, tune and train",
+          path));
+    fmt::print("{}", describe_file(path));
+  } catch (const H5::Exception& e) {
+    throw io::DataError(io::h5::explain(e, path, "read"));
+  }
 }
 
 const char* constraint_name(models::Constraint c) {
   switch (c) {
-    case models::Constraint::any: return "any";
-    case models::Constraint::positive: return "> 0";
-    case models::Constraint::nonnegative: return ">= 0";
+    case models::Constraint::any:
+      return "any";
+    case models::Constraint::positive:
+      return "> 0";
+    case models::Constraint::nonnegative:
+      return ">= 0";
   }
   return "?";
 }
@@ -144,13 +178,14 @@ void list_models(const std::string& only) {
   if (!found) {
     std::vector<std::string> names;
     for (const auto& m : models::model_registry()) names.push_back(m.name);
-    throw io::UserError(fmt::format("no model named '{}'; models: {}", only,
-                                    fmt::join(names, ", ")));
+    throw io::UserError(
+        fmt::format("no model named '{}'; models: {}", only, fmt::join(names, ", ")));
   }
   if (only.empty())
-    fmt::print("A bare number in a config means the unit shown; write units as \"20 ms\", "
-               "\"-65 mV\", \"0.5 nA\", \"10 uA/cm2\". 'unit or 1': LIF's normalized form has no "
-               "units (voltages in units of threshold).\n");
+    fmt::print(
+        "A bare number in a config means the unit shown; write units as \"20 ms\", "
+        "\"-65 mV\", \"0.5 nA\", \"10 uA/cm2\". 'unit or 1': LIF's normalized form has no "
+        "units (voltages in units of threshold).\n");
 }
 
 }  // namespace
@@ -162,8 +197,8 @@ void add_info_commands(CLI::App& app, Context& ctx) {
   info_cmd->callback([path] { info(*path); });
 
   auto model = std::make_shared<std::string>();
-  CLI::App* models_cmd =
-      app.add_subcommand("models", "List every neuron model with its parameters, units and defaults");
+  CLI::App* models_cmd = app.add_subcommand(
+      "models", "List every neuron model with its parameters, units and defaults");
   models_cmd->add_option("model", *model, "Show only this model");
   models_cmd->callback([model] { list_models(*model); });
 }

@@ -14,6 +14,8 @@
 #include "sim/tuning.hpp"
 #include "tools/cli/commands.hpp"
 #include "tools/cli/config_options.hpp"
+#include "tools/cli/interrupt.hpp"
+#include "tools/cli/output_notes.hpp"
 #include "tools/cli/progress.hpp"
 #include "tools/io/config.hpp"
 #include "tools/io/errors.hpp"
@@ -44,9 +46,27 @@ void tune(const ConfigOptions& o, Context& ctx) {
   tc.settings.threads = o.threads;
   validate_populations(tc);
   const std::string output = o.output_or_default();
+  const bool existed = std::filesystem::exists(output);
   io::OutputFile out(output, o.force);
+  report_stale_temporaries(out, ctx.quiet);
+  const std::string untouched = existed ? fmt::format("the earlier '{}' is unchanged", output)
+                                        : fmt::format("nothing was written to '{}'", output);
 
   Progress progress("tune", ctx.quiet);
+  // Ctrl-C/SIGTERM: every input point of a sweep runs at once in one simulation, so no
+  // curve is finished before the end and nothing partial is worth keeping.
+  std::string stage;
+  const auto poll = [&](double t, double t_end) {
+    progress.update(t, t_end);
+    if (t < t_end && interrupted()) {
+      progress.finish();
+      throw Interrupted(
+          fmt::format("{} while {} (at t = {} of {} ms); a tuning sweep runs all "
+                      "its inputs at once, so no curve was finished and none is "
+                      "kept; {}",
+                      signal_description(), stage, t, t_end, untouched));
+    }
+  };
   std::vector<io::TuningResult> results;
   for (const io::TuneTarget& target : tc.targets) {
     const sim::PopulationSpec& pop = tc.base.spec.populations[target.population];
@@ -55,7 +75,8 @@ void tune(const ConfigOptions& o, Context& ctx) {
     std::vector<double> J(points * n);
     if (target.encoding) {
       try {
-        r.gain_bias = sim::solve_gain_bias(pop, *target.encoding, tc.settings);
+        stage = fmt::format("searching the gains and biases of '{}'", pop.name);
+        r.gain_bias = sim::solve_gain_bias(pop, *target.encoding, tc.settings, poll);
       } catch (const std::domain_error& e) {
         const std::string key = fmt::format("encoding.{}", pop.name);
         throw io::ConfigError(tc.base.locations.count(key) ? tc.base.locations.at(key) : o.config,
@@ -66,9 +87,8 @@ void tune(const ConfigOptions& o, Context& ctx) {
       for (std::size_t p = 0; p < points; ++p)
         for (std::size_t i = 0; i < n; ++i) J[p * n + i] = target.input[p];
     }
-    if (tc.simulated)
-      r.rate = sim::simulate_rates(pop, J, points, tc.settings,
-                                   [&](double t, double t_end) { progress.update(t, t_end); });
+    stage = fmt::format("sweeping '{}'", pop.name);
+    if (tc.simulated) r.rate = sim::simulate_rates(pop, J, points, tc.settings, poll);
     if (tc.analytic) r.rate_analytic = sim::analytic_lif_rates(pop, J, points);
     progress.finish();
     if (!ctx.quiet)
@@ -77,7 +97,11 @@ void tune(const ConfigOptions& o, Context& ctx) {
     results.push_back(std::move(r));
   }
   io::h5::RootInfo root{"tuning", doc.text, o.config, tc.settings.seed};
-  io::write_tuning_file(out.temp_path(), tc, results, root);
+  try {
+    io::write_tuning_file(out.temp_path(), tc, results, root);
+  } catch (const io::OutputError& e) {
+    throw io::OutputError(fmt::format("{}; {}", e.what(), untouched));
+  }
   out.commit();
   if (!ctx.quiet) fmt::print(stderr, "wrote {} in {:.3f} s\n", output, progress.elapsed());
 }
@@ -92,7 +116,11 @@ void add_tune_commands(CLI::App& app, Context& ctx) {
   add_output_options(cmd, *o);
   cmd->footer(
       "Example:\n  ranvier tune configs/lif_tuning.yaml -o out/lif_tuning.h5\n"
-      "  /usr/bin/python3 tools/plot_tuning.py out/lif_tuning.h5 -o out/lif_tuning.png");
+      "  /usr/bin/python3 tools/plot_tuning.py out/lif_tuning.h5 -o out/lif_tuning.png\n"
+      "Output: written to a hidden temporary file beside FILE and renamed onto FILE at the "
+      "end, so FILE is never partial. Ctrl-C or SIGTERM stops the sweep and keeps nothing.\n"
+      "Exit codes: 0 done, 1 the sweep failed numerically (NaN, blow-up), 2 a config or "
+      "output error, 130 stopped by Ctrl-C/SIGTERM.");
   cmd->callback([o, &ctx] { tune(*o, ctx); });
 }
 

@@ -35,6 +35,10 @@ int interrupt_signal() {
   return static_cast<int>(g_signal);
 }
 
+std::string signal_description() {
+  return interrupt_signal() == SIGTERM ? "stopped by SIGTERM" : "stopped by Ctrl-C (SIGINT)";
+}
+
 void throw_if_interrupted(const std::string& message) {
   if (interrupted()) throw Interrupted(message);
 }

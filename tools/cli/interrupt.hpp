@@ -25,6 +25,9 @@ bool interrupted();
 // Which signal arrived (SIGINT or SIGTERM), 0 if none.
 int interrupt_signal();
 
+// "stopped by Ctrl-C (SIGINT)" or "stopped by SIGTERM", for the message of Interrupted.
+std::string signal_description();
+
 // Throws Interrupted(message) if a signal has arrived.
 void throw_if_interrupted(const std::string& message);
 

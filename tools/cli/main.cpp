@@ -2,6 +2,7 @@
 // numerically (NaN, blow-up) or an internal error, 2 a usage, config, data or output
 // error (the message says where and how to fix it), 130 interrupted.
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
 
 #include <fmt/format.h>
@@ -10,6 +11,7 @@
 #include "tools/cli/commands.hpp"
 #include "tools/cli/interrupt.hpp"
 #include "tools/io/errors.hpp"
+#include "tools/io/h5.hpp"
 
 int main(int argc, char** argv) {
   using namespace ranvier;
@@ -37,6 +39,12 @@ int main(int argc, char** argv) {
     return code == 0 ? 0 : 2;
   } catch (const io::UserError& e) {
     fmt::print(stderr, "error: {}\n", e.what());
+    // After a failed HDF5 write (disk full) the library crashes when it shuts down at exit
+    // (1.10.8, closing the abandoned file again); the temporary file is already removed.
+    if (io::h5::files_abandoned()) {
+      std::fflush(nullptr);
+      std::_Exit(2);
+    }
     return 2;
   } catch (const sim::SpecError& e) {
     fmt::print(stderr, "error: {}: {}\n", e.key_path, e.what());

@@ -1,7 +1,13 @@
 #include "tools/io/h5.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <ctime>
+#include <regex>
 
 #include <fmt/format.h>
 
@@ -12,13 +18,21 @@ namespace {
 template <class T>
 H5::PredType native_type();
 template <>
-H5::PredType native_type<double>() { return H5::PredType::NATIVE_DOUBLE; }
+H5::PredType native_type<double>() {
+  return H5::PredType::NATIVE_DOUBLE;
+}
 template <>
-H5::PredType native_type<float>() { return H5::PredType::NATIVE_FLOAT; }
+H5::PredType native_type<float>() {
+  return H5::PredType::NATIVE_FLOAT;
+}
 template <>
-H5::PredType native_type<std::uint64_t>() { return H5::PredType::NATIVE_UINT64; }
+H5::PredType native_type<std::uint64_t>() {
+  return H5::PredType::NATIVE_UINT64;
+}
 template <>
-H5::PredType native_type<std::int64_t>() { return H5::PredType::NATIVE_INT64; }
+H5::PredType native_type<std::int64_t>() {
+  return H5::PredType::NATIVE_INT64;
+}
 
 void replace_attr(const H5::H5Object& obj, const std::string& name) {
   if (obj.attrExists(name)) obj.removeAttr(name);
@@ -54,7 +68,166 @@ H5::DataSet write_array(const H5::Group& loc, const std::string& name, const T* 
 
 }  // namespace
 
-void quiet_errors() { H5::Exception::dontPrint(); }
+namespace {
+
+// The latest failure's error stack, innermost entry first, kept by the library's
+// "automatic" error handler (called once per failing API call, before it returns).
+std::vector<std::string> g_last_stack;
+std::uint64_t g_failures = 0;
+bool g_abandoned = false;
+
+herr_t collect_entry(unsigned /*n*/, const H5E_error2_t* err, void* data) {
+  auto* out = static_cast<std::vector<std::string>*>(data);
+  std::string text = err->desc ? err->desc : "";
+  if (text.empty()) {
+    char minor[256] = {0};
+    if (H5Eget_msg(err->min_num, nullptr, minor, sizeof minor) > 0) text = minor;
+  }
+  out->push_back(text);
+  return 0;
+}
+
+herr_t record_stack(hid_t stack, void* /*data*/) {
+  std::vector<std::string> entries;
+  H5Ewalk2(stack, H5E_WALK_UPWARD, collect_entry, &entries);  // innermost first
+  g_last_stack = std::move(entries);
+  ++g_failures;
+  return 0;
+}
+
+}  // namespace
+
+void quiet_errors() {
+  H5Eset_auto2(H5E_DEFAULT, record_stack, nullptr);
+}
+
+std::uint64_t failure_count() {
+  return g_failures;
+}
+
+H5::H5File create_file(const std::string& path) {
+  H5::FileAccPropList access;
+  access.setSieveBufSize(0);
+  return H5::H5File(path, H5F_ACC_TRUNC, H5::FileCreatPropList::DEFAULT, access);
+}
+
+namespace {
+
+int descriptor_of(const H5::H5File& file) {
+  const hid_t id = file.getId();
+  if (id < 0 || H5Iis_valid(id) <= 0) return -1;
+  void* handle = nullptr;
+  if (H5Fget_vfd_handle(id, H5P_DEFAULT, &handle) < 0 || !handle) return -1;
+  return *static_cast<int*>(handle);  // the sec2 driver's descriptor
+}
+
+void redirect_to_null(int fd) {
+  if (fd < 0) return;
+  const int null_fd = ::open("/dev/null", O_RDWR);
+  if (null_fd < 0) return;
+  ::dup2(null_fd, fd);
+  ::close(null_fd);
+}
+
+// HDF5 1.10 cannot close a file twice after a failed close (it crashes when the library
+// shuts down). After a failure the file is abandoned instead: its descriptor goes to
+// /dev/null, and one extra reference keeps the C++ destructors from closing it again.
+void abandon(hid_t id, int fd) {
+  g_abandoned = true;
+  redirect_to_null(fd);
+  if (id >= 0 && H5Iis_valid(id) > 0) H5Iinc_ref(id);
+}
+
+}  // namespace
+
+bool files_abandoned() {
+  return g_abandoned;
+}
+
+void discard_writes(H5::H5File& file) noexcept {
+  const auto saved = g_last_stack;
+  abandon(file.getId(), descriptor_of(file));
+  g_last_stack = saved;
+}
+
+void close_file(H5::H5File& file) {
+  const int fd = descriptor_of(file);
+  try {
+    file.close();
+  } catch (const H5::Exception&) {
+    const auto saved = g_last_stack;
+    abandon(file.getId(), fd);
+    g_last_stack = saved;
+    throw;
+  }
+}
+
+ErrorCause take_last_error() {
+  ErrorCause cause;
+  std::vector<std::string> stack = std::move(g_last_stack);
+  g_last_stack.clear();
+  for (const std::string& entry : stack) {
+    if (entry.empty()) continue;
+    cause.text = entry;
+    break;
+  }
+  // System-call failures read "file write failed: time = ..., filename = '...', file
+  // descriptor = 3, errno = 28, error message = 'No space left on device', buf = ...":
+  // keep what failed and the system's message.
+  static const std::regex errno_re(R"(errno = (\d+), error message = '([^']*)')");
+  std::smatch m;
+  if (std::regex_search(cause.text, m, errno_re)) {
+    cause.error_number = std::stoi(m[1].str());
+    std::string what = cause.text.substr(0, cause.text.find_first_of(",:"));
+    cause.text = fmt::format("{} ({})", what, m[2].str());
+  }
+  return cause;
+}
+
+namespace {
+
+std::string explain_cause(const ErrorCause& cause, const std::string& path,
+                          const std::string& action) {
+  const std::string& why = cause.text;
+  const int en = cause.error_number;
+  if (en == ENOSPC || en == EDQUOT || en == EFBIG)
+    return fmt::format(
+        "cannot {} '{}': {}; the disk is full or a file size limit (ulimit -f, "
+        "quota) was reached: free some space or write elsewhere with -o",
+        action, path, why);
+  if (why.find("truncated file") != std::string::npos)
+    return fmt::format(
+        "cannot {} '{}': the file is truncated ({}): a copy, download or run "
+        "that did not finish; get the file again",
+        action, path, why);
+  if (en == EAGAIN || en == EWOULDBLOCK || why.find("unable to lock") != std::string::npos)
+    return fmt::format(
+        "cannot {} '{}': {}; another program has it open for writing (HDF5 locks "
+        "a file while it is written): close that program and try again (on a "
+        "file system without locks, set HDF5_USE_FILE_LOCKING=FALSE)",
+        action, path, why);
+  if (en == EACCES || en == EPERM || en == EROFS)
+    return fmt::format("cannot {} '{}': {}; choose a file or directory you may write with -o",
+                       action, path, why);
+  if (why.find("signature") != std::string::npos)
+    return fmt::format("cannot {} '{}': it is not an HDF5 file ({})", action, path, why);
+  return fmt::format("cannot {} '{}': {}; the file may be damaged or not written by ranvier",
+                     action, path, why);
+}
+
+}  // namespace
+
+std::string explain(const H5::Exception& e, const std::string& path, const std::string& action) {
+  ErrorCause cause = take_last_error();
+  if (cause.text.empty()) cause.text = e.getDetailMsg();
+  return explain_cause(cause, path, action);
+}
+
+std::string explain_last(const std::string& path, const std::string& action) {
+  ErrorCause cause = take_last_error();
+  if (cause.text.empty()) cause.text = "an HDF5 call failed";
+  return explain_cause(cause, path, action);
+}
 
 H5::Group ensure_group(H5::H5File& file, const std::string& path) {
   // Create each prefix "/a", "/a/b", ... in turn: nameExists needs the parent to exist.

@@ -12,8 +12,51 @@
 
 namespace ranvier::io::h5 {
 
-// Silences HDF5's own error printing; errors still come as H5::Exception.
+// Silences HDF5's own error printing; errors still come as H5::Exception. Instead of
+// printing, the library's error stack of the latest failure is kept (see last_error):
+// H5::Exception itself only names the API call ("H5Fopen failed"), not the cause.
 void quiet_errors();
+
+// The cause of the latest HDF5 failure, from the innermost entry of its error stack,
+// shortened ("truncated file: eof = 1024, ...", "unable to lock file"), and the errno
+// the library reported with it (0 if none). Taken once: a second call returns empty.
+struct ErrorCause {
+  std::string text;
+  int error_number = 0;  // errno of a failed read/write/lock/open, 0 if none
+};
+ErrorCause take_last_error();
+
+// How many HDF5 calls have failed in this process (counted by quiet_errors' handler,
+// including those in the C++ API's destructors, which print and swallow their errors: a
+// writer compares the count before and after, so no failure goes unnoticed).
+std::uint64_t failure_count();
+
+// Creates (truncates) `path` for writing such that a failed write surfaces at the write
+// (no sieve buffer that a dataset's destructor would flush, printing and swallowing the
+// error). Chunked datasets and metadata are still cached: flush the file before closing.
+H5::H5File create_file(const std::string& path);
+
+// After a failed write (disk full): the file is being discarded, but HDF5 would retry
+// every cached write when each object closes, print from the C++ destructors, and can
+// crash closing objects whose flush failed. Redirects the file's descriptor to /dev/null
+// so those writes succeed and the objects close cleanly; the caller removes the file.
+void discard_writes(H5::H5File& file) noexcept;
+
+// True once a file was abandoned by discard_writes or close_file. HDF5 would then try to
+// close it again when the library shuts down at exit and crash (1.10.8): the program ends
+// with std::_Exit after its message instead (main does this).
+bool files_abandoned();
+
+// file.close(), but a failed close (the last writes, or extending the file to its end,
+// hit a full disk) is retried with writes discarded, so the library is left with no
+// half-closed file (HDF5 1.10 crashes on one at exit); then the first error is thrown.
+void close_file(H5::H5File& file);
+
+// What to tell a user about `e`, which happened on `path` while doing `action` ("create",
+// "write", "read"): the file, the cause and what to do. One sentence, no trailing period.
+std::string explain(const H5::Exception& e, const std::string& path, const std::string& action);
+// The same for a failure noticed only through failure_count() (no exception to hand).
+std::string explain_last(const std::string& path, const std::string& action);
 
 // Opens or creates every group on a "/a/b/c" path.
 H5::Group ensure_group(H5::H5File& file, const std::string& path);
@@ -43,8 +86,8 @@ H5::DataSet write_matrix(const H5::Group& loc, const std::string& name, const fl
 std::vector<double> read_vector(const H5::Group& loc, const std::string& name);
 std::vector<std::uint64_t> read_uint_vector(const H5::Group& loc, const std::string& name);
 // A 1-D or 2-D dataset as row-major values, with its shape.
-std::vector<double> read_matrix(const H5::Group& loc, const std::string& name,
-                                std::size_t& rows, std::size_t& cols);
+std::vector<double> read_matrix(const H5::Group& loc, const std::string& name, std::size_t& rows,
+                                std::size_t& cols);
 
 // A dataset that grows along its first dimension while a run goes: rows of `cols`
 // values (cols == 0 for a 1-D dataset), chunked, buffered in memory up to `buffer_rows`

@@ -23,13 +23,25 @@ void write_populations(H5::H5File& file, const RunConfig& cfg) {
 }
 
 RunWriter::RunWriter(const std::string& path, const RunConfig& cfg, const h5::RootInfo& root)
-    : cfg_(cfg) {
+    : cfg_(cfg), file_name_(path) {
   h5::quiet_errors();
+  failures_before_ = h5::failure_count();
   try {
-    file_ = H5::H5File(path, H5F_ACC_TRUNC);
+    file_ = h5::create_file(path);
   } catch (const H5::Exception& e) {
-    throw OutputError(fmt::format("cannot create '{}': {}", path, e.getDetailMsg()));
+    throw OutputError(h5::explain(e, path, "create"));
   }
+  try {
+    write_header(cfg, root);
+  } catch (const H5::Exception& e) {
+    // Destructors do not run for a constructor that throws: abandon the file here.
+    const std::string message = h5::explain(e, path, "write");
+    h5::discard_writes(file_);
+    throw OutputError(message);
+  }
+}
+
+void RunWriter::write_header(const RunConfig& cfg, const h5::RootInfo& root) {
   const sim::RunSpec& spec = cfg.spec;
   h5::write_root_attributes(file_, root);
   H5::Group top = file_.openGroup("/");
@@ -93,7 +105,12 @@ void RunWriter::rate_sample(std::size_t rate, double t, double hz) {
   rs.data->append(hz);
 }
 
-RunWriter::~RunWriter() = default;
+// A run that did not finish (an error, a blow-up, a full disk): the file is discarded;
+// its cached writes go to /dev/null, so the streams' datasets close without retrying a
+// failed write (and printing about it, or crashing in HDF5).
+RunWriter::~RunWriter() {
+  if (!finished_) h5::discard_writes(file_);
+}
 
 void RunWriter::spikes(std::size_t pop, std::span<const sim::Spike> spikes) {
   SpikeStream& s = *spike_streams_[pop];
@@ -113,9 +130,10 @@ void RunWriter::trace_sample(std::size_t trace, double t, std::span<const double
     ts.per_variable[v]->append(values.data() + v * ts.n_neurons);
 }
 
-void RunWriter::finish(double wall_seconds) {
+void RunWriter::finish(double wall_seconds, std::optional<double> stopped_at) {
   try {
     const sim::RunSpec& spec = cfg_.spec;
+    const double simulated = stopped_at.value_or(spec.duration);
     for (std::size_t p = 0; p < spike_streams_.size(); ++p) {
       SpikeStream& s = *spike_streams_[p];
       if (!s.timestamps) continue;
@@ -123,7 +141,7 @@ void RunWriter::finish(double wall_seconds) {
       s.node_ids->flush();
       h5::write_attr(s.group, "count", spike_counts_[p]);
       const double rate = static_cast<double>(spike_counts_[p]) /
-                          (static_cast<double>(spec.populations[p].size) * spec.duration * 1e-3);
+                          (static_cast<double>(spec.populations[p].size) * simulated * 1e-3);
       h5::write_attr(s.group, "mean_rate", rate);
       h5::write_attr(s.group, "mean_rate_units", "Hz");
     }
@@ -133,8 +151,8 @@ void RunWriter::finish(double wall_seconds) {
       for (std::size_t v = 0; v < ts.per_variable.size(); ++v) {
         ts.per_variable[v]->flush();
         H5::Group mapping = ts.group.openGroup(ts.variables[v] + "/mapping");
-        const std::vector<double> time = {ts.first_t,
-                                          ts.first_t + static_cast<double>(ts.samples) * step, step};
+        const std::vector<double> time = {
+            ts.first_t, ts.first_t + static_cast<double>(ts.samples) * step, step};
         h5::write_vector(mapping, "time", time, "ms");
       }
     }
@@ -147,12 +165,25 @@ void RunWriter::finish(double wall_seconds) {
                                         rs.first_t + static_cast<double>(rs.samples) * bin, bin};
       h5::write_vector(mapping, "time", time, "ms");
     }
-    h5::write_attr(file_.openGroup("/"), "wall_seconds", wall_seconds);
-    file_.close();
+    H5::Group top = file_.openGroup("/");
+    h5::write_attr(top, "wall_seconds", wall_seconds);
+    h5::write_attr(top, "complete", std::int64_t{stopped_at ? 0 : 1});
+    h5::write_attr(top, "simulated_until", simulated);
+    top.close();
+    file_.flush(H5F_SCOPE_GLOBAL);  // every cached chunk and header written, or an exception
+    spike_streams_.clear();         // close every object, then the file: its close is real
+    traces_.clear();
+    rates_.clear();
+    h5::close_file(file_);
   } catch (const H5::Exception& e) {
-    throw OutputError(fmt::format("writing the result file failed ({}); is the disk full?",
-                                  e.getDetailMsg()));
+    const std::string message = h5::explain(e, file_name_, "write");
+    h5::discard_writes(file_);
+    throw OutputError(message);
   }
+  finished_ = true;
+  // A failure the C++ API swallowed (a destructor's close) still counts.
+  if (h5::failure_count() != failures_before_)
+    throw OutputError(h5::explain_last(file_name_, "write"));
 }
 
 }  // namespace ranvier::io

@@ -2,7 +2,9 @@
 // traces as /report/<population>/<variable>, both streamed in blocks so a long run does
 // not hold its output in memory. Layout:
 //   /                       attrs: program, kind = "run", config, config_file, seed, created,
-//                                  dt, duration (ms), description, wall_seconds
+//                                  dt, duration (ms), description, wall_seconds,
+//                                  complete (1, or 0 for a run stopped by Ctrl-C/SIGTERM),
+//                                  simulated_until (ms: = duration when complete)
 //   /populations/<p>         attrs: model, size, integrator; params/<name> (per neuron, units)
 //   /spikes/<p>/timestamps   float64 (ms), /spikes/<p>/node_ids uint64; attrs sorting =
 //                            "by_time", count, mean_rate (Hz)
@@ -16,6 +18,7 @@
 #include <H5Cpp.h>
 
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -40,11 +43,16 @@ class RunWriter final : public sim::RunSink {
   void trace_sample(std::size_t trace, double t, std::span<const double> values) override;
   void rate_sample(std::size_t rate, double t, double hz) override;
 
-  // Flushes the streams and writes the summary attributes; the file is then complete.
-  void finish(double wall_seconds);
+  // Flushes the streams, writes the summary attributes and closes the file. A run stopped
+  // early passes the time it reached (`stopped_at`, ms): the file then says complete = 0
+  // and simulated_until, and its mean rates are over the time simulated. Throws
+  // OutputError (disk full...) with the file and the cause.
+  void finish(double wall_seconds, std::optional<double> stopped_at = std::nullopt);
   std::uint64_t spike_count(std::size_t pop) const { return spike_counts_[pop]; }
 
  private:
+  // Everything known before the run: root attributes, populations, empty streams.
+  void write_header(const RunConfig& cfg, const h5::RootInfo& root);
   struct SpikeStream {
     std::unique_ptr<h5::Appendable<double>> timestamps;
     std::unique_ptr<h5::Appendable<std::uint64_t>> node_ids;
@@ -59,6 +67,9 @@ class RunWriter final : public sim::RunSink {
     std::size_t samples = 0;
   };
   const RunConfig& cfg_;
+  std::string file_name_;
+  std::uint64_t failures_before_ = 0;  // h5::failure_count() when the file was created
+  bool finished_ = false;              // finish() closed the file
   H5::H5File file_;
   std::vector<std::unique_ptr<SpikeStream>>
       spike_streams_;  // by population index; empty stream if not recorded

@@ -10,8 +10,10 @@ namespace ranvier::io {
 void write_tuning_file(const std::string& path, const TuneConfig& tc,
                        const std::vector<TuningResult>& results, const h5::RootInfo& root) {
   h5::quiet_errors();
+  const std::uint64_t failures_before = h5::failure_count();
+  H5::H5File file;
   try {
-    H5::H5File file(path, H5F_ACC_TRUNC);
+    file = h5::create_file(path);
     h5::write_root_attributes(file, root);
     H5::Group top = file.openGroup("/");
     h5::write_attr(top, "dt", tc.settings.dt);
@@ -42,11 +44,16 @@ void write_tuning_file(const std::string& path, const TuneConfig& tc,
         h5::write_vector(g, "intercept", enc.intercept, "1");
       }
     }
-    file.close();
+    top.close();
+    file.flush(H5F_SCOPE_GLOBAL);
+    h5::close_file(file);
   } catch (const H5::Exception& e) {
-    throw OutputError(fmt::format("writing '{}' failed ({}); is the disk full?", path,
-                                  e.getDetailMsg()));
+    const std::string message = h5::explain(e, path, "write");
+    h5::discard_writes(file);
+    throw OutputError(message);
   }
+  // A failure the C++ API swallowed (a destructor's close) still counts.
+  if (h5::failure_count() != failures_before) throw OutputError(h5::explain_last(path, "write"));
 }
 
 }  // namespace ranvier::io
