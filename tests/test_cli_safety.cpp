@@ -15,6 +15,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <regex>
 #include <string>
 #include <vector>
 
@@ -488,4 +489,107 @@ TEST_CASE("info on damaged, foreign and non-HDF5 files: exit 2 with what is wron
     CHECK(r.exit_code == 2);
     CHECK(r.err.find("cannot read 'damaged.h5'") != std::string::npos);
   }
+}
+
+// Numerical faults: every kind of run that can blow up stops with exit 1, the population,
+// neuron, time and advice, and leaves nothing at the output path (an earlier file intact).
+namespace {
+
+struct Fault {
+  ProgramResult result;
+  std::string before, after;  // the earlier result's bytes, and what is there afterwards
+};
+
+Fault run_faulty(const std::string& name, const std::string& yaml, const std::string& command) {
+  const fs::path dir = scratch(name);
+  write(dir / "cfg.yaml", kRun);
+  write(dir / "bad.yaml", yaml);
+  Fault f;
+  f.before = make_earlier_result(dir, "result.h5");
+  f.result = run_ranvier(command + " bad.yaml -o result.h5 --force", dir);
+  f.after = slurp(dir / "result.h5");
+  CHECK(temporaries(dir / "result.h5").empty());
+  CHECK(count_files(dir) == 3);  // cfg, bad, result: no partial file anywhere
+  return f;
+}
+
+}  // namespace
+
+TEST_CASE("a blow-up in a network (HH driven through synapses): exit 1 naming the target") {
+  // 1e6 uA*ms/cm2 per spike into 'b': its potential leaves any range within a few steps
+  // of the first spike of 'a' (about 2 ms at 10 uA/cm2).
+  const Fault f = run_faulty("fault_network", R"(dt: 0.01 ms
+duration: 20 ms
+populations:
+  a: {model: hh, size: 2}
+  b: {model: hh, size: 2}
+stimuli:
+  drive: {target: a, type: constant, value: 10 uA/cm2}
+projections:
+  ab: {source: a, target: b, rule: all_to_all, weight: 1e6 uA*ms/cm2, delay: 0.1 ms,
+       synapse: {tau: 5 ms}}
+)",
+                             "run");
+  INFO(f.result.err);
+  CHECK(f.result.exit_code == 1);
+  CHECK(f.result.err.find("population 'b' neuron 0: V became NaN at t = ") != std::string::npos);
+  CHECK(f.result.err.find("use a smaller dt") != std::string::npos);
+  CHECK(f.after == f.before);
+}
+
+TEST_CASE("a blow-up from a noise stimulus and from an LIF input: exit 1 with advice") {
+  SUBCASE("white noise of huge sigma on HH") {
+    const Fault f = run_faulty("fault_noise", R"(dt: 0.01 ms
+duration: 10 ms
+populations:
+  hh: {model: hh, size: 2}
+stimuli:
+  n: {target: hh, type: white_noise, mean: 0 uA/cm2, sigma: 1e6 uA/cm2}
+)",
+                               "run");
+    INFO(f.result.err);
+    CHECK(f.result.exit_code == 1);
+    CHECK(f.result.err.find("population 'hh' neuron ") != std::string::npos);
+    CHECK(f.result.err.find("at t = 0.01 ms (rk4, dt = 0.01 ms)") != std::string::npos);
+    CHECK(f.after == f.before);
+  }
+  SUBCASE("LIF driven to -1e308") {
+    const Fault f = run_faulty("fault_lif", R"(dt: 0.1 ms
+duration: 10 ms
+populations:
+  lif: {model: lif, size: 2}
+stimuli:
+  drive: {target: lif, type: constant, value: -1e308}
+)",
+                               "run");
+    INFO(f.result.err);
+    CHECK(f.result.exit_code == 1);
+    CHECK(f.result.err.find("population 'lif' neuron 0: V ") != std::string::npos);
+    CHECK(f.result.err.find("check the input magnitude") != std::string::npos);
+    CHECK(f.after == f.before);
+  }
+}
+
+TEST_CASE("a blow-up in a tuning sweep: exit 1 naming the sweep point and its input") {
+  // rk4 at dt = 0.5 ms is unstable for HH once the input is strong enough to fire it.
+  const Fault f = run_faulty("fault_tune", R"(dt: 0.5 ms
+populations:
+  hh: {model: hh, integrator: rk4}
+sweep:
+  input: {from: 0 uA/cm2, to: 40 uA/cm2, points: 81}
+  duration: 100 ms
+  transient: 10 ms
+  method: simulated
+)",
+                             "tune");
+  INFO(f.result.err);
+  CHECK(f.result.exit_code == 1);
+  // The sweep's engine population holds one neuron per point: the message maps it back.
+  const std::regex where(
+      R"(population 'hh' neuron 0 at sweep point (\d+) of 81 \(input = ([0-9.]+) uA/cm2\): V )");
+  std::smatch m;
+  REQUIRE(std::regex_search(f.result.err, m, where));
+  CHECK(std::stod(m[2].str()) == doctest::Approx(0.5 * std::stod(m[1].str())));  // 0.5 per point
+  CHECK(f.result.err.find("use a smaller dt (e.g. 0.05 ms)") != std::string::npos);
+  CHECK(f.after == f.before);
 }

@@ -40,6 +40,22 @@ void validate_populations(const io::TuneConfig& tc) {
   }
 }
 
+// The sweep runs its points * n neurons as one population, so the engine's "neuron k"
+// is neuron k % n at sweep point k / n: say that, with the input there.
+sim::NumericalFault fault_at_sweep_point(const sim::NumericalFault& f, const io::TuneTarget& target,
+                                         std::size_t n) {
+  const std::size_t point = f.neuron / n, neuron = f.neuron % n;
+  const std::string engine = fmt::format("population '{}' neuron {}", f.population, f.neuron);
+  const std::string unit =
+      target.input_units.empty() || target.input_units == "1" ? "" : " " + target.input_units;
+  const std::string here = fmt::format(
+      "population '{}' neuron {} at sweep point {} of {} ({} = {:g}{})", f.population, neuron,
+      point, target.input.size(), target.encoding ? "x" : "input", target.input[point], unit);
+  std::string message = f.what();
+  if (message.compare(0, engine.size(), engine) == 0) message.replace(0, engine.size(), here);
+  return sim::NumericalFault(message, f.t, f.population, neuron, f.variable);
+}
+
 void tune(const ConfigOptions& o, Context& ctx) {
   io::ConfigDocument doc = io::load_config(o.config, o.overrides);
   io::TuneConfig tc = io::read_tune_config(doc, o.seed);
@@ -88,7 +104,14 @@ void tune(const ConfigOptions& o, Context& ctx) {
         for (std::size_t i = 0; i < n; ++i) J[p * n + i] = target.input[p];
     }
     stage = fmt::format("sweeping '{}'", pop.name);
-    if (tc.simulated) r.rate = sim::simulate_rates(pop, J, points, tc.settings, poll);
+    if (tc.simulated) {
+      try {
+        r.rate = sim::simulate_rates(pop, J, points, tc.settings, poll);
+      } catch (const sim::NumericalFault& f) {
+        progress.finish();
+        throw fault_at_sweep_point(f, target, n);
+      }
+    }
     if (tc.analytic) r.rate_analytic = sim::analytic_lif_rates(pop, J, points);
     progress.finish();
     if (!ctx.quiet)
