@@ -111,6 +111,15 @@ class LifExactPopulation final : public Population {
         for (std::size_t k = 0; k < neurons.size(); ++k) out[k] += I[neurons[k]] * g;
     }
   }
+  void read_synaptic_current(std::size_t c, std::span<const std::uint32_t> neurons,
+                             std::span<double> out) const override {
+    const auto& I = I_[c];
+    const double g = g_[c];
+    if (neurons.empty())
+      for (std::size_t i = 0; i < n_; ++i) out[i] = I[i] * g;
+    else
+      for (std::size_t k = 0; k < neurons.size(); ++k) out[k] = I[neurons[k]] * g;
+  }
   bool accepts_empty_input() const override { return !syn_tau_.empty(); }
 
   void read_state(std::size_t var, std::span<const std::uint32_t> neurons,
@@ -249,7 +258,9 @@ class LifExactPopulation final : public Population {
       const double v = V[i], rf = ref[i];
       const double v_new = v_inf + (v - v_inf) * p + r * syn;
       const bool full_ref = rf >= dt;
-      const bool cross = (rf > 0) | (v_new >= th) | (v >= th);
+      // A v_new that is NaN or hugely negative also takes the slow path, which reports the
+      // fault: no separate pass over V (a huge positive one crosses anyway).
+      const bool cross = (rf > 0) | (v_new >= th) | (v >= th) | !(v_new > -kVoltageLimit);
       const bool sp = !full_ref & cross;
       V[i] = cross ? v : v_new;  // refractory neurons (cross: rf > 0) keep V = V_reset
       if (full_ref) ref[i] = rf - dt;
@@ -267,8 +278,6 @@ class LifExactPopulation final : public Population {
         for (std::size_t i = w; i < std::min(w + 8, e); ++i)
           if (special[i]) slow_step_syn<NC>(c, i, t, HJ ? J[i] : 0.0);
       }
-    const std::size_t bad = first_bad_voltage(V + b, e - b);
-    if (bad < e - b) chunk_fault_[c] = StateFault{b + bad, "V", V[b + bad], ""};
   }
 
   // slow_step with NC channels; I_[ch][i] holds the current at the step's start, arrivals
@@ -280,10 +289,17 @@ class LifExactPopulation final : public Population {
     const std::size_t q = uniform_ ? 0 : i;  // constants of a homogeneous population: [0]
     const double tau = a_.tau_m[q], Vth = a_.V_th[q], Vreset = a_.V_reset[q], R = a_.R[q];
     const double v_inf = a_.V_L[q] + R * J, tau_ref = a_.tau_ref[q];
-    double V = V_[i], ref = ref_[i], I[NC];
-    for (int ch = 0; ch < NC; ++ch) I[ch] = I_[ch][i] * g_[ch];
-    auto decay = [&](double h) {
-      for (int ch = 0; ch < NC; ++ch) I[ch] *= h == dt_ ? Ps_[ch] : std::exp(-h * inv_tau_s_[ch]);
+    double V = V_[i], ref = ref_[i], I0[NC], I[NC];
+    for (int ch = 0; ch < NC; ++ch) I[ch] = I0[ch] = I_[ch][i] * g_[ch];
+    // The currents decay whatever the neuron does, so they end the step at I0 e^(-dt/tau_s):
+    // the stored I_ / g_ is unchanged (g_ takes the decay) and needs no write. Inside the
+    // step they are needed only where a free stretch starts, and are then computed from
+    // the step's start (at `at`, lazily).
+    double at = 0.0;  // time from the step's start at which I[] holds the currents [ms]
+    auto currents_at = [&](double el) {
+      if (el == at) return;
+      for (int ch = 0; ch < NC; ++ch) I[ch] = I0[ch] * std::exp(-el * inv_tau_s_[ch]);
+      at = el;
     };
     // V after h of free evolution from V0, and optionally dV/dt there.
     // The coupling tau_s / (tau_s - tau_m) (e^(-h/tau_s) - e^(-h/tau_m)) reuses the two
@@ -319,10 +335,8 @@ class LifExactPopulation final : public Population {
         if (ref >= left) {
           ref -= left;
           V = Vreset;
-          decay(left);
           break;
         }
-        decay(ref);
         left -= ref;
         now += ref;
         ref = 0;
@@ -330,10 +344,10 @@ class LifExactPopulation final : public Population {
       }
       double ts = 0;
       if (V < Vth) {
+        currents_at(dt_ - left);
         const double v_new = free_v(V, left, nullptr);
         if (v_new < Vth) {
           V = v_new;
-          decay(left);
           break;
         }
         const double V0 = V;
@@ -352,7 +366,6 @@ class LifExactPopulation final : public Population {
         ts = std::clamp(h, 0.0, left);
       }
       chunk_spikes_[c].push_back({static_cast<std::uint32_t>(i), now + ts});
-      decay(ts);
       now += ts;
       left -= ts;
       ref = tau_ref;
@@ -365,7 +378,8 @@ class LifExactPopulation final : public Population {
     }
     V_[i] = V;
     ref_[i] = ref;
-    for (int ch = 0; ch < NC; ++ch) I_[ch][i] = I[ch] / (g_[ch] * Ps_[ch]);  // next step's g
+    if (!(std::fabs(V) < kVoltageLimit) && !chunk_fault_[c])  // flagged by pass 1
+      chunk_fault_[c] = StateFault{i, "V", V, ""};
   }
 
   // Walks one neuron through the step: refractory time first, then free integration up to

@@ -61,6 +61,10 @@ class Population {
   // to out (all neurons if `neurons` is empty), for the input trace "I".
   virtual void add_synaptic_current(std::span<const std::uint32_t> /*neurons*/,
                                     std::span<double> /*out*/) const {}
+  // Copies the current of attached channel c at the current time (arrivals included) of
+  // `neurons` (all if empty) into out, for the trace "I_<channel>".
+  virtual void read_synaptic_current(std::size_t /*c*/, std::span<const std::uint32_t> /*neurons*/,
+                                     std::span<double> /*out*/) const {}
   // True once exponential synapses are attached and the population then accepts an empty
   // `input` span in advance() as "no input" (the engine skips filling zeros).
   virtual bool accepts_empty_input() const { return false; }

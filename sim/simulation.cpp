@@ -153,6 +153,11 @@ void validate_stimulus(const RunSpec& run, const StimulusSpec& s) {
   }
 }
 
+// The channel named by trace variable "I_<channel>", or "" if v is not of that form.
+std::string synaptic_channel_of(const std::string& v) {
+  return v.size() > 2 && v.compare(0, 2, "I_") == 0 ? v.substr(2) : std::string();
+}
+
 void validate_trace(const RunSpec& run, const TraceSpec& t) {
   const std::string key = "record.traces." + t.name;
   const PopulationSpec* p = find_pop(run, t.population);
@@ -163,13 +168,17 @@ void validate_trace(const RunSpec& run, const TraceSpec& t) {
   const models::ModelInfo* m = models::find_model(p->model);
   if (t.variables.empty())
     throw SpecError(key + ".variables", fmt::format("trace '{}': no variables to record", t.name));
+  const std::vector<std::string> channels = channel_names(run, p->name);
   for (const auto& v : t.variables)
-    if (v != "I" && !m->find_state(v)) {
+    if (v != "I" && !m->find_state(v) &&
+        std::find(channels.begin(), channels.end(), synaptic_channel_of(v)) == channels.end()) {
       std::string known;
       for (const auto& s : m->state) known += s.name + ", ";
+      known += "I";
+      for (const auto& c : channels) known += ", I_" + c;
       throw SpecError(key + ".variables",
-                      fmt::format("trace '{}': model '{}' has no variable '{}' (known: {}I)",
-                                  t.name, p->model, v, known));
+                      fmt::format("trace '{}': model '{}' has no variable '{}' (known: {})", t.name,
+                                  p->model, v, known));
     }
   for (auto i : t.neurons)
     if (i >= p->size)
@@ -246,7 +255,9 @@ void validate(const RunSpec& s) {
 
 namespace {
 constexpr std::size_t kInputVar = std::numeric_limits<std::size_t>::max();  // trace var "I"
-constexpr std::size_t kProgressEvery = 256;                                 // steps
+// Trace var "I_<channel>": kChannelVar + the network's channel index.
+constexpr std::size_t kChannelVar = std::numeric_limits<std::size_t>::max() / 2;
+constexpr std::size_t kProgressEvery = 256;  // steps
 }  // namespace
 
 struct Simulation::Impl {
@@ -313,9 +324,11 @@ struct Simulation::Impl {
       for (const auto& v : t.variables) {
         if (v == "I") {
           tr.vars.push_back(kInputVar);
-          continue;
+        } else if (const auto* st = m->find_state(v)) {
+          tr.vars.push_back(static_cast<std::size_t>(st - m->state.data()));
+        } else {  // "I_<channel>", checked by validate
+          tr.vars.push_back(kChannelVar + net->find_channel(tr.pop, synaptic_channel_of(v)));
         }
-        tr.vars.push_back(static_cast<std::size_t>(m->find_state(v) - m->state.data()));
       }
       tr.neurons = t.neurons;
       tr.n = t.neurons.empty() ? spec.populations[tr.pop].size : t.neurons.size();
@@ -350,7 +363,9 @@ struct Simulation::Impl {
       if (k % tr.every) continue;
       for (std::size_t v = 0; v < tr.vars.size(); ++v) {
         std::span<double> out(tr.values.data() + v * tr.n, tr.n);
-        if (tr.vars[v] != kInputVar) {
+        if (tr.vars[v] >= kChannelVar && tr.vars[v] != kInputVar) {
+          net->read_current(tr.vars[v] - kChannelVar, tr.neurons, out);
+        } else if (tr.vars[v] != kInputVar) {
           pops[tr.pop]->read_state(tr.vars[v], tr.neurons, out);
         } else {
           if (tr.neurons.empty())

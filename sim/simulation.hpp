@@ -5,7 +5,8 @@
 // Step k covers [t_k, t_k + dt), t_k = k dt: the stimuli are sampled at t_k and held over
 // the step. Trace samples are taken at t_j = j * every * dt for j = 0..floor(n_steps /
 // every) (j = 0 is the initial state); variable "I" is the total input of the step that
-// starts at the sample time.
+// starts at the sample time; "I_<channel>" the current of that synaptic channel (the PSC
+// filter's output) at the sample time, arrivals at that time included.
 #pragma once
 
 #include <cstddef>

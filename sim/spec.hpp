@@ -67,7 +67,9 @@ struct StimulusSpec {
 struct TraceSpec {
   std::string name;
   std::string population;
-  std::vector<std::string> variables;  // state variables of the model, or "I" (input)
+  // State variables of the model, "I" (the input), or "I_<channel>" (the current of one
+  // synaptic channel of the population, e.g. I_exc).
+  std::vector<std::string> variables;
   std::vector<std::uint32_t> neurons;  // empty: all
   std::size_t every = 1;               // record every k-th step (k >= 1)
 };

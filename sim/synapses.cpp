@@ -175,6 +175,16 @@ void validate_network(const RunSpec& s) {
   }
 }
 
+std::vector<std::string> channel_names(const RunSpec& s, const std::string& population) {
+  std::vector<std::string> r;
+  for (const auto& p : s.projections)
+    if (p.target == population) {
+      const std::string ch = default_channel(p);
+      if (std::find(r.begin(), r.end(), ch) == r.end()) r.push_back(ch);
+    }
+  return r;
+}
+
 // ---------------------------------------------------------------------------------------
 
 struct SynapticNetwork::Impl {
@@ -194,6 +204,7 @@ struct SynapticNetwork::Impl {
     std::vector<Event> events;
   };
   struct Channel {
+    std::string name;
     std::size_t pop = 0;
     std::size_t n = 0;  // neurons of the target
     double tau = 0;
@@ -282,6 +293,7 @@ struct SynapticNetwork::Impl {
       auto it = channel_index.find(key);
       if (it == channel_index.end()) {
         Channel ch;
+        ch.name = key.second;
         ch.pop = target;
         ch.n = s.populations[target].size;
         ch.tau = p.tau;
@@ -337,10 +349,14 @@ struct SynapticNetwork::Impl {
         for (const auto& sp : scratch) push(pi, sp.neuron, k, sp.count);
     }
     for (auto& ch : channels) {
+      // Filtered channels: the cascade is carried from the previous step's start to this
+      // one's here, before the arrivals, so that between begin_step calls it holds the
+      // state at the current step's start (read by the "I_<channel>" traces).
+      if (!ch.exact && k > 0) propagate(ch);
       arrive(ch, ch.ring[k % ch.ring.size()]);
       if (ch.exact) continue;
       const std::size_t n = ch.n, m = ch.order + 1;
-      double* __restrict s = ch.stage.data();
+      const double* __restrict s = ch.stage.data();
       double* __restrict in = input[ch.pop].data();
       const double inv_dt = 1.0 / dt;
       for (std::size_t j = 0; j < m; ++j) {  // the exact charge of the step, as a mean current
@@ -348,17 +364,37 @@ struct SynapticNetwork::Impl {
         const double* __restrict sj = s + j * n;
         for (std::size_t i = 0; i < n; ++i) in[i] += q * sj[i];
       }
-      for (std::size_t r = m; r-- > 0;) {  // s <- P s, last stage first (P is lower triangular)
-        double* __restrict sr = s + r * n;
-        const double prr = ch.prop.P[r * m + r];
-        for (std::size_t i = 0; i < n; ++i) sr[i] *= prr;
-        for (std::size_t j = 0; j < r; ++j) {
-          const double prj = ch.prop.P[r * m + j];
-          const double* __restrict sj = s + j * n;
-          for (std::size_t i = 0; i < n; ++i) sr[i] += prj * sj[i];
-        }
+    }
+  }
+
+  // s <- P s over one step, last stage first (P is lower triangular).
+  static void propagate(Channel& ch) {
+    const std::size_t n = ch.n, m = ch.order + 1;
+    double* __restrict s = ch.stage.data();
+    for (std::size_t r = m; r-- > 0;) {
+      double* __restrict sr = s + r * n;
+      const double prr = ch.prop.P[r * m + r];
+      for (std::size_t i = 0; i < n; ++i) sr[i] *= prr;
+      for (std::size_t j = 0; j < r; ++j) {
+        const double prj = ch.prop.P[r * m + j];
+        const double* __restrict sj = s + j * n;
+        for (std::size_t i = 0; i < n; ++i) sr[i] += prj * sj[i];
       }
     }
+  }
+
+  void read_current(std::size_t c, std::span<const std::uint32_t> neurons,
+                    std::span<double> out) const {
+    const Channel& ch = channels[c];
+    if (ch.exact) {
+      pops[ch.pop]->read_synaptic_current(ch.exact_index, neurons, out);
+      return;
+    }
+    const double* last = ch.stage.data() + ch.order * ch.n;  // the output stage s_n
+    if (neurons.empty())
+      std::copy(last, last + ch.n, out.begin());
+    else
+      for (std::size_t k = 0; k < neurons.size(); ++k) out[k] = last[neurons[k]];
   }
 
   void deliver(std::size_t k, const std::vector<std::vector<Spike>>& spikes) {
@@ -387,6 +423,15 @@ void SynapticNetwork::deliver(std::size_t k, const std::vector<std::vector<Spike
 }
 bool SynapticNetwork::filters_into(std::size_t p) const {
   return impl_->filters_into(p);
+}
+std::size_t SynapticNetwork::find_channel(std::size_t p, const std::string& name) const {
+  for (std::size_t c = 0; c < impl_->channels.size(); ++c)
+    if (impl_->channels[c].pop == p && impl_->channels[c].name == name) return c;
+  return npos;
+}
+void SynapticNetwork::read_current(std::size_t ch, std::span<const std::uint32_t> neurons,
+                                   std::span<double> out) const {
+  impl_->read_current(ch, neurons, out);
 }
 std::size_t SynapticNetwork::synapse_count() const {
   std::size_t n = 0;

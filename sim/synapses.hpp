@@ -23,6 +23,8 @@
 
 #include <cstddef>
 #include <memory>
+#include <span>
+#include <string>
 #include <vector>
 
 #include "sim/population.hpp"
@@ -33,6 +35,10 @@ namespace ranvier::sim {
 // Checks projections and spike sources (names, rules, weights, delays, filters); throws
 // SpecError with the key path ("projections.<name>.p", "sources.<name>.rate"...).
 void validate_network(const RunSpec&);
+
+// The synaptic channels of population `population`, in the order of their first
+// projection: each projection's `channel`, or "exc"/"inh" by the sign of its weight.
+std::vector<std::string> channel_names(const RunSpec&, const std::string& population);
 
 class SynapticNetwork {
  public:
@@ -53,6 +59,13 @@ class SynapticNetwork {
   // Whether population p receives filtered (not exactly integrated) synaptic current
   // through its `input` each step.
   bool filters_into(std::size_t p) const;
+  // Index of channel `name` of population p, or npos if it has none of that name.
+  static constexpr std::size_t npos = static_cast<std::size_t>(-1);
+  std::size_t find_channel(std::size_t p, const std::string& name) const;
+  // The current of channel `ch` at the start of the current step, arrivals included
+  // (PSC filter output, input quantity) of `neurons` (all if empty), copied into out.
+  void read_current(std::size_t ch, std::span<const std::uint32_t> neurons,
+                    std::span<double> out) const;
   std::size_t synapse_count() const;  // over all projections
   std::size_t synapse_bytes() const;  // of the tables (targets, weights, delays, rows)
 

@@ -199,3 +199,33 @@ TEST_CASE("the program gives identical spikes at 1 and 2 threads for a network")
     CHECK(va == vb);
   }
 }
+
+TEST_CASE("a synaptic channel's current is recorded as I_<channel> in the input unit") {
+  // Projection ab (weight 0.5 > 0: channel exc) from a, driven to fire, onto b. The trace
+  // writes /report/b/I_exc with b's input unit (normalized LIF: "1"); it is 0 until the
+  // first spike of a arrives (a fires from ~22 ms on: v_in = 1.5) and positive after.
+  const fs::path dir = scratch("net_syn_current");
+  std::ofstream(dir / "syn.yaml") << network(
+      "    source: a\n    target: b\n" + kRest,
+      "record:\n  traces:\n    i:\n      population: b\n      variables: [V, I_exc]\n");
+  ProgramResult r = run_ranvier("run syn.yaml -o out.h5 -q --set 'duration=40 ms'", dir);
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  H5::H5File f((dir / "out.h5").string(), H5F_ACC_RDONLY);
+  H5::Group g = f.openGroup("/report/b/I_exc");
+  std::size_t rows = 0, cols = 0;
+  const std::vector<double> I = io::h5::read_matrix(g, "data", rows, cols);
+  REQUIRE(rows == 401);
+  REQUIRE(cols == 3);
+  CHECK(io::h5::read_string_attr(g.openDataSet("data"), "units").value_or("?") == "1");
+  CHECK(I[0] == 0.0);
+  CHECK(I[200 * cols] == 0.0);  // 20 ms: before a's first spike arrives
+  CHECK(I[400 * cols] > 0.0);   // 40 ms: a has fired
+  std::ofstream(dir / "bad.yaml") << network(
+      "    source: a\n    target: b\n" + kRest,
+      "record:\n  traces:\n    i:\n      population: b\n      variables: [V, I_inh]\n");
+  r = run_ranvier("run bad.yaml -o out2.h5 -q", dir);
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("bad.yaml:31:") != std::string::npos);  // the variables list item
+  CHECK(r.err.find("I_exc") != std::string::npos);         // what is allowed
+}

@@ -13,6 +13,7 @@
 
 #include "models/model_info.hpp"
 #include "sim/spec_defaults.hpp"
+#include "sim/synapses.hpp"  // channel_names
 #include "tools/io/config_random.hpp"
 #include "tools/io/errors.hpp"
 #include "tools/io/h5.hpp"
@@ -33,7 +34,6 @@ const std::vector<std::string> kPopulationKeys = {"model",   "size",    "integra
                                                   "initial", "abs_tol", "rel_tol"};
 const std::vector<std::string> kStimulusTypes = {"constant", "steps",       "ramp",
                                                  "sine",     "white_noise", "ornstein_uhlenbeck"};
-
 
 struct PerNeuron {
   std::vector<double> values;
@@ -685,6 +685,7 @@ void read_record(Reader& rd, RunConfig& cfg, const ConfigNode& node) {
       const models::ModelInfo& model = *models::find_model(pop.model);
       std::vector<std::string> vars = {"I"};
       for (const auto& s : model.state) vars.insert(vars.end() - 1, s.name);
+      for (const auto& ch : sim::channel_names(cfg.spec, tr.population)) vars.push_back("I_" + ch);
       for (const auto& v : t.at("variables").as_list()) {
         rd.note(v);
         const std::string var = v.as_choice(vars);
@@ -776,7 +777,7 @@ std::string RunConfig::unit_of(const std::string& population, const std::string&
                                 [&](const auto& p) { return p.name == population; });
   if (pop == spec.populations.end()) return "";
   const PopulationUnits& u = units.at(population);
-  if (variable == "I") return u.input;
+  if (variable == "I" || variable.rfind("I_", 0) == 0) return u.input;  // I_<channel> too
   const models::ModelInfo& model = *models::find_model(pop->model);
   auto label = [&](Quantity q, bool normalizable) {
     if (normalizable && u.voltage == "1") return std::string("1");
