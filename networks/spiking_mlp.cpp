@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "models/psc_filter.hpp"
+#include "models/simd_math.hpp"   // vector exp in the refractory-ending pass
 #include "networks/mlp/data.hpp"  // mix_seed
 
 namespace ranvier::networks {
@@ -224,7 +225,7 @@ int fast_pass(std::size_t N, double dt, double P, double P21, double th, const d
     const bool cross = (rf > 0) | (v_new >= th) | (v >= th);
     const bool sp = !full_ref & cross;
     V[x] = cross ? v : v_new;
-    ref[x] = full_ref ? rf - dt : rf;
+    if (full_ref) ref[x] = rf - dt;  // stored only where it changes (a masked store)
     special[x] = sp;
     n_special += sp;
   }
@@ -249,7 +250,10 @@ struct SpikingMlp::Workspace {
     double t;
   };
   std::vector<Fired> fired;
-  Eigen::MatrixXd Xd;  // (inputs, batch): the batch's inputs in double
+  Eigen::MatrixXd Xd;                  // (inputs, batch): the batch's inputs in double
+  std::vector<int> ending;             // flagged neurons whose refractory period ends
+  std::vector<double> v_end;           // their V at the step's end if no spike
+  std::vector<unsigned char> settled;  // ... and whether that is final
 };
 
 void SpikingMlp::run(const Eigen::Ref<const Eigen::MatrixXf>& X, int first, int count, int threads,
@@ -383,14 +387,68 @@ void SpikingMlp::run_batch(const Eigen::Ref<const Eigen::MatrixXf>& X, int first
                                                    w.V.data(), w.ref.data(), w.special.data());
       if (!n_special) continue;
       ws.fired.clear();
-      // The flags eight at a time (special is padded): most words are all zero.
+      ws.ending.clear();
+      // The flags eight at a time (special is padded): most words are all zero. Neurons
+      // whose refractory period ends inside the step (half the flagged ones: one step
+      // after each spike, with tau_ref < 2 dt) are set aside for the vectorised pass below.
       for (std::size_t x0 = 0; x0 < N; x0 += 8) {
         std::uint64_t word;
         std::memcpy(&word, w.special.data() + x0, 8);
         if (!word) continue;
         for (std::size_t x = x0; x < std::min(x0 + 8, N); ++x) {
           if (!w.special[x]) continue;
+          if (w.ref[x] > 0) {
+            ws.ending.push_back(static_cast<int>(x));
+            continue;
+          }
           const int xi = static_cast<int>(x);
+          auto emit = [&](double ts) { ws.fired.push_back({xi, ts}); };
+          if (syn)
+            slow_syn(c, w.J[x], w.I[x], w.V[x], w.ref[x], t, emit);
+          else
+            slow_plain(c, w.J[x], w.V[x], w.ref[x], t, emit);
+        }
+      }
+      // Refractory periods ending at s = ref inside the step: V is 0 there and evolves
+      // freely over h = dt - s, V(dt) = J (1 - e^(-h/tau_m)) + kc (I0 e^(-dt/tau_s) -
+      // I0 e^(-s/tau_s) e^(-h/tau_m)) (slow_syn's end_v), two exponentials per neuron
+      // in vector form. Those that reach threshold (or need the coupling's limit form,
+      // tau_s ~ tau_m) take the one-at-a-time path.
+      const std::size_t ne = ws.ending.size();
+      if (ne) {
+        ws.v_end.resize(ne);
+        ws.settled.resize(ne);
+        const int* __restrict idx = ws.ending.data();
+        const double* __restrict J = w.J.data();
+        const double* __restrict ref = w.ref.data();
+        const double* __restrict I = syn ? w.I.data() : w.J.data();  // unused without synapses
+        double* __restrict v_end = ws.v_end.data();
+        unsigned char* __restrict settled = ws.settled.data();
+        const double inv_tau = 1.0 / c.tau, inv_tau_s = c.inv_tau_s, Ps = c.Ps, kc = c.kc,
+                     cc = c.cc, th = c.th;
+#pragma omp simd
+        for (std::size_t k = 0; k < ne; ++k) {
+          const int x = idx[k];
+          const double rf = ref[x], j = J[x], h = dt - rf;
+          const double em = std::exp(-h * inv_tau);
+          double v = j - j * em;
+          bool exact = true;
+          if (syn) {
+            const double i0 = I[x];
+            v += kc * (i0 * Ps - i0 * std::exp(-rf * inv_tau_s) * em);
+            exact = std::fabs(h * cc) > 1e-3;
+          }
+          v_end[k] = v;
+          settled[k] = exact & (v < th);
+        }
+        for (std::size_t k = 0; k < ne; ++k) {
+          const std::size_t x = static_cast<std::size_t>(idx[k]);
+          if (settled[k]) {
+            w.V[x] = v_end[k];
+            w.ref[x] = 0.0;
+            continue;
+          }
+          const int xi = idx[k];
           auto emit = [&](double ts) { ws.fired.push_back({xi, ts}); };
           if (syn)
             slow_syn(c, w.J[x], w.I[x], w.V[x], w.ref[x], t, emit);
