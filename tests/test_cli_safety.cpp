@@ -275,6 +275,16 @@ TEST_CASE("Ctrl-C during tune: exit 130, nothing kept, nothing left") {
   CHECK(child->err().find("stopped by Ctrl-C (SIGINT) while sweeping 'lif'") != std::string::npos);
   CHECK(child->err().find("nothing was written to 't.h5'") != std::string::npos);
   CHECK(count_files(dir) == 1);  // the config only
+
+  // HH with encoders: the gains and biases are searched on simulated f-I curves first.
+  child = start_and_wait_for_progress({"tune", source_path("configs/hh_ensemble.yaml"), "-o",
+                                       "e.h5", "--set", "sweep.duration=1e7 ms"},
+                                      dir, dir / "e.h5", "tune");
+  child->send(SIGINT);
+  INFO("stderr: " << child->err());
+  CHECK(child->wait(60s).exit_code == 130);
+  CHECK(child->err().find("while searching the gains and biases of 'hh'") != std::string::npos);
+  CHECK(count_files(dir) == 1);
 }
 
 TEST_CASE("output directory that cannot be written: exit 2 before running, nothing left") {

@@ -60,15 +60,15 @@ std::string untouched(const std::string& output, bool existed) {
     if (out.commit_as(partial, why_not))
       kept = fmt::format(
           "what was simulated is kept in '{}' (root attributes complete = 0, "
-          "simulated_until = {} ms)",
+          "simulated_until = {:.10g} ms)",
           partial, reached);
     else
       kept = "the partial result was not kept: " + why_not;
   } catch (const io::OutputError& e) {
     kept = fmt::format("the partial result was not kept: {}", e.what());
   }
-  throw Interrupted(fmt::format("{} at t = {} ms of {} ms; {}; {}", signal_description(), reached,
-                                duration, kept, untouched(out.path(), existed)));
+  throw Interrupted(fmt::format("{} at t = {:.10g} ms of {:.10g} ms; {}; {}", signal_description(),
+                                reached, duration, kept, untouched(out.path(), existed)));
 }
 
 void run(const ConfigOptions& o, Context& ctx) {

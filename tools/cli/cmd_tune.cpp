@@ -77,7 +77,7 @@ void tune(const ConfigOptions& o, Context& ctx) {
     if (t < t_end && interrupted()) {
       progress.finish();
       throw Interrupted(
-          fmt::format("{} while {} (at t = {} of {} ms); a tuning sweep runs all "
+          fmt::format("{} while {} (at t = {:.10g} of {:.10g} ms); a tuning sweep runs all "
                       "its inputs at once, so no curve was finished and none is "
                       "kept; {}",
                       signal_description(), stage, t, t_end, untouched));
