@@ -93,12 +93,21 @@ std::optional<ConfigNode> ConfigNode::find(std::string_view key) const {
   return ConfigNode(child, child_path(path_, key), source_);
 }
 
+namespace {
+constexpr const char* kComplexKey =
+    "a key must be a name, not a list or mapping (a '? ' line or '[a, b]:' makes one)";
+}  // namespace
+
 std::vector<std::pair<std::string, ConfigNode>> ConfigNode::entries() const {
   if (is_null()) return {};
   if (!is_map()) fail("expected a mapping (name: value lines)");
   std::vector<std::pair<std::string, ConfigNode>> out;
   for (const auto& kv : node_) {
-    const std::string key = kv.first.as<std::string>();
+    // A key that is a list or mapping ("? target: hh") threw YAML::TypedBadConversion
+    // here, an internal error (found by fuzz_config).
+    if (!kv.first.IsScalar())
+      ConfigNode(kv.first, path_, source_).fail(kComplexKey);
+    const std::string key = kv.first.Scalar();
     out.emplace_back(key, ConfigNode(kv.second, child_path(path_, key), source_));
   }
   return out;
@@ -112,6 +121,7 @@ void ConfigNode::expect_keys(const std::vector<std::string>& allowed) const {
   if (is_null()) return;
   if (!is_map()) fail("expected a mapping (key: value lines)");
   for (const auto& kv : node_) {
+    if (!kv.first.IsScalar()) ConfigNode(kv.first, path_, source_).fail(kComplexKey);
     const std::string key = kv.first.Scalar();
     if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) continue;
     const ConfigNode at_key(kv.first, child_path(path_, key), source_);
