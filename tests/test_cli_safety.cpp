@@ -140,6 +140,28 @@ TEST_CASE("kill -9 during run: no file at the output path; the next run removes 
   CHECK(count_files(dir / "out") == 1);
 }
 
+TEST_CASE("stale temporaries: only those of dead processes on this host are removed") {
+  const fs::path dir = scratch("safety_stale");
+  write(dir / "cfg.yaml", kRun);
+  char host[256] = {0};
+  REQUIRE(::gethostname(host, sizeof host - 1) == 0);
+  // A pid that is surely dead: a child that has ended and been reaped.
+  ChildProcess done("/bin/true", {}, dir / "true");
+  REQUIRE(done.wait(30s).exited);
+  const std::string dead = ".result.h5." + std::to_string(done.pid()) + "." + host + ".tmp";
+  const std::string alive = std::string(".result.h5.1.") + host + ".tmp";  // init lives
+  const std::string elsewhere = ".result.h5.12345.another-host.tmp";       // cannot be asked
+  const std::string other_output = ".other.h5.1234567.tmp";                // not our name
+  for (const auto& f : {dead, alive, elsewhere, other_output}) write(dir / f, "stale");
+  const ProgramResult r = run_ranvier("run cfg.yaml -o result.h5", dir);
+  CHECK(r.exit_code == 0);
+  CHECK(!fs::exists(dir / dead));
+  CHECK(r.err.find("note: removed '" + dead + "'") != std::string::npos);
+  CHECK(fs::exists(dir / alive));
+  CHECK(fs::exists(dir / elsewhere));
+  CHECK(fs::exists(dir / other_output));
+}
+
 TEST_CASE("kill -9 during run --force over an earlier result: the earlier file is byte-identical") {
   const fs::path dir = scratch("safety_kill_run_force");
   write(dir / "cfg.yaml", kRun);

@@ -126,11 +126,13 @@ void OutputFile::remove_stale_temporaries(const std::string& dir, const std::str
     if (dot == std::string::npos || middle.substr(dot) != host) continue;
     char* stop = nullptr;
     const long pid = std::strtol(middle.c_str(), &stop, 10);
-    if (stop != middle.c_str() + dot || pid <= 0 || pid == ::getpid()) continue;
-    if (::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) continue;  // alive (or not ours)
+    if (stop != middle.c_str() + dot || pid <= 0) continue;
+    // Our own pid: a dead process's, reused (this process has not made its temporary yet).
+    if (pid != ::getpid() && (::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH))
+      continue;  // alive (or not ours to ask about)
     std::error_code rec;
     if (fs::is_regular_file(it->path(), rec) && fs::remove(it->path(), rec))
-      removed_stale_.push_back(it->path().string());
+      removed_stale_.push_back((fs::path(path_).parent_path() / f).string());
   }
 }
 
