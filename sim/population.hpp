@@ -65,6 +65,9 @@ class Population {
   // `neurons` (all if empty) into out, for the trace "I_<channel>".
   virtual void read_synaptic_current(std::size_t /*c*/, std::span<const std::uint32_t> /*neurons*/,
                                      std::span<double> /*out*/) const {}
+  // Tests: use the portable loops even where an instruction-set-specific kernel exists
+  // (they give identical results; this checks it).
+  virtual void use_portable_kernels(bool /*on*/) {}
   // True once exponential synapses are attached and the population then accepts an empty
   // `input` span in advance() as "no input" (the engine skips filling zeros).
   virtual bool accepts_empty_input() const { return false; }

@@ -290,6 +290,7 @@ struct Simulation::Impl {
     n_steps = step_count(spec);
     const int threads = std::max(1, opt.threads);
     for (const auto& p : spec.populations) pops.push_back(make_population(p, spec.dt, threads));
+    for (auto& p : pops) p->use_portable_kernels(opt.portable_kernels);
     if (!spec.projections.empty()) net = std::make_unique<SynapticNetwork>(spec, pops, threads);
     for (const auto& r : spec.rates) {
       std::size_t p = 0;

@@ -37,6 +37,8 @@ using ProgressFn = std::function<void(double t_now_ms, double t_end_ms)>;
 
 struct RunOptions {
   int threads = 1;  // OpenMP threads over neurons; results are identical for any count
+  // Tests: the portable loops instead of the AVX-512 kernels (identical results).
+  bool portable_kernels = false;
 };
 
 // Checks everything that can be checked before running; throws SpecError with the key path.
