@@ -143,10 +143,11 @@ void add_run_commands(CLI::App& app, Context& ctx) {
   run_cmd->footer(
       "Example:\n  ranvier run configs/hh_step.yaml -o out/hh_step.h5\n"
       "  ranvier run configs/lif.yaml --set populations.lif.params.tau_ref=\"1 ms\" --force\n"
-      "Output: written to a hidden temporary file beside FILE and renamed onto FILE when the "
-      "run is done, so FILE is never partial (a kill -9 leaves only the temporary, which the "
-      "next run to FILE removes). Ctrl-C or SIGTERM stops the run and keeps what was "
-      "simulated as FILE.partial.h5 (root attribute complete = 0).\n"
+      "Output: written to a hidden temporary file beside the output and renamed onto it when "
+      "the run is done, so the output is never a partial file (kill -9 leaves only the "
+      "temporary, which the next run to the same output removes). Ctrl-C or SIGTERM stops the "
+      "run and keeps what was simulated as <name>.partial.h5 (out/run.h5 -> "
+      "out/run.partial.h5, root attribute complete = 0).\n"
       "Exit codes: 0 done, 1 the run failed numerically (NaN, blow-up), 2 a config or output "
       "error (disk full, directory not writable, file locked), 130 stopped by Ctrl-C/SIGTERM.");
   run_cmd->callback([opts, &ctx] { run(*opts, ctx); });

@@ -140,8 +140,9 @@ void add_tune_commands(CLI::App& app, Context& ctx) {
   cmd->footer(
       "Example:\n  ranvier tune configs/lif_tuning.yaml -o out/lif_tuning.h5\n"
       "  /usr/bin/python3 tools/plot_tuning.py out/lif_tuning.h5 -o out/lif_tuning.png\n"
-      "Output: written to a hidden temporary file beside FILE and renamed onto FILE at the "
-      "end, so FILE is never partial. Ctrl-C or SIGTERM stops the sweep and keeps nothing.\n"
+      "Output: written to a hidden temporary file beside the output and renamed onto it at "
+      "the end, so the output is never a partial file. Ctrl-C or SIGTERM stops the sweep and "
+      "keeps nothing.\n"
       "Exit codes: 0 done, 1 the sweep failed numerically (NaN, blow-up), 2 a config or "
       "output error, 130 stopped by Ctrl-C/SIGTERM.");
   cmd->callback([o, &ctx] { tune(*o, ctx); });
