@@ -56,7 +56,9 @@ void sync_directory(const fs::path& file) {
 // lose what it writes afterwards, so that is refused; replacing it under readers is safe
 // (they keep reading the old file), so they do not count.
 void refuse_if_being_written(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY);
+  std::error_code ec;
+  if (!fs::is_regular_file(path, ec)) return;  // O_NONBLOCK too: never wait on a FIFO
+  const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK);
   if (fd < 0) return;
   const bool locked = ::flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
   ::close(fd);  // releases the shared lock if it was taken
