@@ -252,7 +252,7 @@ TEST_CASE("results do not depend on threads or batches, for current and Poisson 
   }
 }
 
-TEST_CASE("conversion: hidden layers must be lif_rate; the output layer is decoded") {
+TEST_CASE("conversion: hidden layers must be lif_rate, the output layer is decoded") {
   mlp::NetworkSpec net;
   net.inputs = 4;
   mlp::LayerSpec hidden, out;
