@@ -9,6 +9,7 @@
 
 #include <H5Cpp.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <chrono>
@@ -319,6 +320,16 @@ TEST_CASE("output directory that cannot be written: exit 2 before running, nothi
     CHECK(r.exit_code == 2);
     CHECK(r.err.find("'notadir' is not a directory") != std::string::npos);
     CHECK(slurp(dir / "notadir") == "x");
+  }
+  // a FIFO (or device: -o /dev/null) given as the output, which a rename would replace
+  // (tested on a FIFO of our own: a broken check must not replace /dev/null on CI),
+  SUBCASE("a FIFO as the output") {
+    REQUIRE(::mkfifo((dir / "pipe").c_str(), 0644) == 0);
+    const ProgramResult r = run_ranvier("run cfg.yaml -o pipe --force", dir);
+    CHECK(r.exit_code == 2);
+    CHECK(r.err.find("'pipe' exists and is not a regular file") != std::string::npos);
+    CHECK(fs::is_fifo(dir / "pipe"));
+    CHECK(temporaries(dir / "pipe").empty());
   }
   // a directory under /proc, which no one may create,
   SUBCASE("a directory that cannot be created") {

@@ -78,6 +78,12 @@ OutputFile::OutputFile(std::string path, bool force, bool create_dirs)
   std::error_code ec;
   if (fs::is_directory(target, ec))
     throw OutputError(fmt::format("output path '{}' is a directory; give a file name", path_));
+  // A device, FIFO or socket (-o /dev/null): the rename would replace the node itself.
+  if (fs::exists(target, ec) && !fs::is_regular_file(target, ec))
+    throw OutputError(fmt::format(
+        "output path '{}' exists and is not a regular file; ranvier writes a new file and "
+        "renames it onto the output path, which would replace it: choose a file name",
+        path_));
   if (fs::exists(target, ec) && !force_)
     throw OutputError(fmt::format(
         "output file '{}' exists; pass --force to overwrite it, or choose another -o path", path_));
