@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <string>
 #include <thread>
@@ -267,4 +268,24 @@ TEST_CASE("a non-finite loss or gradient stops training: epoch, batch, layer, ad
   CHECK(m.state.history.epochs() == 2);
   CHECK(all_finite(m.params));
   CHECK(std::isfinite(m.state.history.train_loss.back()));
+}
+
+TEST_CASE("checkpoints never replace a file that was there before without --force") {
+  const fs::path dir = test::scratch("train_ckpt_noforce");
+  const std::string base = "train '" + kConfig + "' -q --epochs 3 --checkpoint-seconds 0";
+  REQUIRE(test::run_ranvier(base + " -o a.h5", dir).exit_code == 0);
+  std::ofstream(dir / "b.h5") << "someone else's file";
+  const std::string before = test::slurp(dir / "b.h5");
+  // A new run, and a resumed run writing elsewhere: both refuse at once (exit 2).
+  for (const std::string& args : {base + " -o b.h5", base + " --resume a.h5 -o b.h5"}) {
+    CAPTURE(args);
+    const auto r = test::run_ranvier(args, dir);
+    CHECK(r.exit_code == 2);
+    CHECK(r.err.find("pass --force") != std::string::npos);
+    CHECK(test::slurp(dir / "b.h5") == before);
+  }
+  CHECK(test::count_files(dir) == 2);  // a.h5, b.h5: no temporary left behind
+  // With --force the file is replaced by a model.
+  REQUIRE(test::run_ranvier(base + " --force -o b.h5", dir).exit_code == 0);
+  CHECK(io::read_model_file((dir / "b.h5").string()).state.history.epochs() == 3);
 }
