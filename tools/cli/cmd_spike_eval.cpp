@@ -19,6 +19,7 @@
 #include "tools/cli/interrupt.hpp"
 #include "tools/cli/progress.hpp"
 #include "tools/io/config.hpp"
+#include "tools/io/datasets.hpp"
 #include "tools/io/errors.hpp"
 #include "tools/io/model_file.hpp"
 #include "tools/io/output_file.hpp"
@@ -95,19 +96,18 @@ void spike_eval(const SpikeEvalCommand& o, Context& ctx) {
   }
   cfg.network = m.spec;
   cfg.inputs_given = true;
-  const bool separate_test =
-      (cfg.data.source == "idx" && !cfg.data.test_images.empty()) ||
-      ((cfg.data.source == "csv" || cfg.data.source == "hdf5") && !cfg.data.test.empty());
-  if (separate_test && cfg.data.source == "idx") {
-    // The IDX loader reads a whole file even for a few samples: the training images
-    // (60000 for Fashion-MNIST) would cost more than simulating the test set, so the
-    // test files stand in for them (they only have to load; nothing uses them).
-    cfg.data.train_images = cfg.data.test_images;
-    cfg.data.train_labels = cfg.data.test_labels;
-    cfg.data.limit_train = 1;
-    cfg.data.validation_split = 0;
+  io::TrainData data;
+  const io::DataConfig& dc = cfg.data;
+  if (dc.source == "idx" && !dc.test_images.empty()) {
+    // Only the test files: load_train_data would read the whole training set first
+    // (60000 images for Fashion-MNIST), which costs more than simulating the test set.
+    data.test =
+        io::load_idx_dataset(dc.test_images, dc.test_labels, dc.classes, 1.0, dc.limit_test);
+    if (dc.scale != 1.0) data.test.X *= static_cast<float>(dc.scale);
+    io::check_network_matches(cfg, data.test);
+  } else {
+    data = io::load_train_data(cfg);
   }
-  io::TrainData data = io::load_train_data(cfg);
   const mlp::Dataset& d = data.test.size() > 0 ? data.test : data.train;
   const char* set_name = data.test.size() > 0 ? "test" : "training";
   if (!d.classification())
