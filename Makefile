@@ -1,6 +1,8 @@
 # Ranvier: the two commands of the README, and the pieces they are made of.
 #   make demo   installs what is missing, builds Release, runs the default config, plots it
 #   make test   installs, builds, runs every test through ctest
+#   make test-sanitize   the same tests built with AddressSanitizer + UBSan (gcc), in build-sanitize
+#   make fuzz   builds the libFuzzer targets (clang 14) in build-fuzz, runs each FUZZ_SECONDS
 BUILD   ?= build
 TYPE    ?= Release
 JOBS    ?= $(shell nproc)
@@ -8,8 +10,12 @@ NATIVE  ?= ON
 RANVIER := $(BUILD)/tools/ranvier
 PYTHON  := /usr/bin/python3
 DEMO    ?= configs/hh_step.yaml
+SANITIZE_BUILD ?= build-sanitize
+FUZZ_BUILD     ?= build-fuzz
+FUZZ_SECONDS   ?= 60
+FUZZ_TARGETS   ?= fuzz_config fuzz_idx fuzz_csv fuzz_h5_bytes fuzz_h5_structured
 
-.PHONY: all deps configure build test demo bench clean format
+.PHONY: all deps configure build test test-sanitize fuzz demo bench clean format
 
 all: build
 
@@ -24,6 +30,27 @@ build: configure
 
 test: build
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+# -O2 -g without NDEBUG: asserts (ours and Eigen's bounds checks) stay on beside ASan/UBSan.
+# halt_on_error: the first finding fails the test.
+test-sanitize: deps
+	@cmake -S . -B $(SANITIZE_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g" -DRANVIER_SANITIZE=ON \
+	  -DRANVIER_BUILD_BENCH=OFF -DRANVIER_NATIVE=$(NATIVE) >/dev/null
+	@cmake --build $(SANITIZE_BUILD) -j $(JOBS)
+	@cd $(SANITIZE_BUILD) && \
+	  ASAN_OPTIONS=halt_on_error=1:abort_on_error=0:detect_stack_use_after_return=1:strict_string_checks=1 \
+	  UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	  ctest --output-on-failure -j $(JOBS)
+
+# Fuzzing needs clang's libFuzzer runtime: an optional group of tools/install-deps.sh.
+fuzz:
+	@bash tools/install-deps.sh fuzz
+	@cmake -S . -B $(FUZZ_BUILD) -DCMAKE_CXX_COMPILER=clang++-14 -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g" -DRANVIER_FUZZ=ON -DRANVIER_BUILD_TESTS=OFF \
+	  -DRANVIER_BUILD_BENCH=OFF -DRANVIER_NATIVE=OFF >/dev/null
+	@cmake --build $(FUZZ_BUILD) -j $(JOBS) --target $(FUZZ_TARGETS)
+	@FUZZ_BUILD=$(FUZZ_BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) bash tests/fuzz/run.sh $(FUZZ_TARGETS)
 
 demo: build
 	@mkdir -p out

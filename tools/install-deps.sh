@@ -2,6 +2,8 @@
 # Installs every Debian 12 package Ranvier builds, tests and plots with.
 # Idempotent: packages already present are skipped, so `make` can call it on every run
 # at the cost of one dpkg query. Needs root (or sudo) only when something is missing.
+# Optional groups, named as arguments, add to the base set: `fuzz` (clang 14 and its
+# libFuzzer/sanitizer runtimes, for `make fuzz`; `make test` does not need them).
 set -euo pipefail
 
 packages=(
@@ -17,6 +19,13 @@ packages=(
   python3-h5py python3-matplotlib   # plot scripts, run with /usr/bin/python3
   dataset-fashion-mnist # /usr/share/datasets/fashion-mnist/
 )
+
+for group in "$@"; do
+  case "$group" in
+    fuzz) packages+=(clang-14 libclang-rt-14-dev) ;;  # clang++-14, libclang_rt.fuzzer
+    *) echo "install-deps: unknown group '$group' (known: fuzz)" >&2; exit 2 ;;
+  esac
+done
 
 missing=()
 for p in "${packages[@]}"; do
