@@ -183,6 +183,35 @@ TEST_CASE("lif_rate: the soft-LIF gradient against finite differences, and its h
         1e-4 * ranvier::models::lif_rate_derivative(p, 2.0));
 }
 
+TEST_CASE("lif_rate training noise: additive, of the set deviation, only while training") {
+  Mat X = Mat::Constant(100, 100, 1.5);  // above threshold: y = amplitude G(1.5) > 0
+  Mat G = Mat::Zero(100, 100);
+  Graph<double> g;
+  const NodeId x = g.parameter("x", X.data(), G.data(), 100, 100, false);
+  Activation a;
+  a.kind = ActivationKind::lif_rate;
+  a.noise = 0.1;
+  const NodeId y = g.activation(x, a);
+  g.forward(y);
+  const Mat clean = g.value(y);  // evaluation: the hard curve, no noise
+  CHECK(clean(0, 0) ==
+        doctest::Approx(a.amplitude * ranvier::models::lif_rate(lif_params(a), 1.5)));
+  g.training = true;
+  CHECK_THROWS_AS(g.forward(y), std::logic_error);  // noise needs a generator
+  std::mt19937_64 rng(1);
+  g.rng = &rng;
+  g.forward(y);
+  Mat soft = Mat::Zero(100, 100);
+  activation_forward<double>(a, X, soft, true);
+  const Mat diff = Mat(g.value(y)) - soft;
+  const double mean = diff.mean();
+  const double sd = std::sqrt((diff.array() - mean).square().mean());
+  // 10000 draws: the mean's standard error is 0.001 and the sample deviation's relative
+  // error ~0.7%; 5 standard errors and 5% are wide enough never to fail by chance.
+  CHECK(std::abs(mean) < 0.005);
+  CHECK(std::abs(sd - 0.1) < 0.005);
+}
+
 TEST_CASE("heaviside and one_hot are refused where gradients are needed") {
   Mat X = Mat::Ones(2, 2), dX = Mat::Zero(2, 2);
   Graph<double> g;
