@@ -155,7 +155,11 @@ TEST_CASE("validate checks without running; --help explains every sub-command") 
   CHECK(ok.exit_code == 0);
   CHECK(ok.out.find("valid") != std::string::npos);
   CHECK(!fs::exists(dir / "out"));
-  write(dir / "bad.yaml", std::string(kGood) + "    sise: 3\n");
+  // A misspelt key inside the population (appended after the last line it would sit
+  // under the flow mapping of `stimuli`, which is a YAML syntax error instead).
+  std::string bad_text = kGood;
+  bad_text.insert(bad_text.find("stimuli:"), "    sise: 3\n");
+  write(dir / "bad.yaml", bad_text);
   ProgramResult bad = run_ranvier("validate bad.yaml", dir);
   CHECK(bad.exit_code == 2);
   CHECK(bad.err.find("did you mean 'size'") != std::string::npos);
