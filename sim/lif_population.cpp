@@ -124,8 +124,8 @@ class LifExactPopulation final : public Population {
 
   std::size_t size() const override { return n_; }
   std::string advice() const override {
-    return "check the input magnitude and the parameters (tau_m, R); the exact integrator "
-           "itself cannot blow up";
+    return "check the input magnitude, the projection weights and the parameters (tau_m, R); "
+           "the exact integrator itself cannot blow up";
   }
   std::optional<StateFault> fault() const override {
     for (const auto& f : chunk_fault_)
@@ -367,6 +367,13 @@ class LifExactPopulation final : public Population {
     const double v_inf = a_.V_L[q] + R * J, tau_ref = a_.tau_ref[q];
     double V = V_[i], ref = ref_[i], I0[NC], I[NC];
     for (int ch = 0; ch < NC; ++ch) I[ch] = I0[ch] = I_[ch][i] * g_[ch];
+    // An infinite synaptic current drives V to +inf, which crosses and is reset: without
+    // this check the neuron would just fire at its maximal rate and the run end "well".
+    for (int ch = 0; ch < NC; ++ch)
+      if (!std::isfinite(I0[ch]) && !chunk_fault_[c])
+        chunk_fault_[c] =
+            StateFault{i, fmt::format("the synaptic current of channel {}", ch), I0[ch],
+                       "check the weights of the projections into this population"};
     // The currents decay whatever the neuron does, so they end the step at I0 e^(-dt/tau_s):
     // the stored I_ / g_ is unchanged (g_ takes the decay) and needs no write. Inside the
     // step they are needed only where a free stretch starts, and are then computed from

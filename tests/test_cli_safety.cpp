@@ -636,3 +636,26 @@ sweep:
   CHECK(f.result.err.find("use a smaller dt (e.g. 0.05 ms)") != std::string::npos);
   CHECK(f.after == f.before);
 }
+
+TEST_CASE("an infinite synaptic current into LIF neurons stops the run (it was fired through)") {
+  // 50 sources spiking at once, each delivering 1e308: their sum overflows to +inf, which
+  // drives V to +inf, a "spike" and a reset every step unless the current is checked.
+  const Fault f = run_faulty("fault_lif_synapses", R"(dt: 0.1 ms
+duration: 20 ms
+populations:
+  a: {model: lif, size: 50}
+  b: {model: lif, size: 2}
+stimuli:
+  drive: {target: a, type: constant, value: 3}
+projections:
+  ab: {source: a, target: b, rule: all_to_all, weight: 1e308, delay: 0.1 ms,
+       synapse: {tau: 5 ms}}
+)",
+                             "run");
+  INFO(f.result.err);
+  CHECK(f.result.exit_code == 1);
+  CHECK(f.result.err.find("population 'b' neuron 0: the synaptic current of channel 0 became "
+                          "infinite") != std::string::npos);
+  CHECK(f.result.err.find("projection weights") != std::string::npos);
+  CHECK(f.after == f.before);
+}
