@@ -39,7 +39,7 @@ double pick_double(FuzzedDataProvider& in) {
 }
 
 std::string pick_string(FuzzedDataProvider& in) {
-  if (in.ConsumeBool()) return in.PickValueInArray(kWords);
+  if (in.ConsumeBool()) return kWords[in.ConsumeIntegralInRange<std::size_t>(0, kWords.size() - 1)];
   return in.ConsumeRandomLengthString(16);
 }
 

@@ -17,13 +17,23 @@ for target in "$@"; do
   mkdir -p "$work" "$findings"
   dict=()
   [[ -f "tests/fuzz/$target.dict" ]] && dict=(-dict="tests/fuzz/$target.dict")
+  # Input sizes: HDF5 seeds are ~20 kB; CSV stays small enough that the largest class
+  # count the reader allows (65536) times its rows fits the malloc limit. The HDF5
+  # readers may allocate up to 2^28 doubles (h5::read_matrix's bound) for a valid file.
+  max_len=16384 malloc_mb=1024
+  case "$target" in
+    fuzz_csv) max_len=4096 ;;
+    fuzz_h5_bytes) max_len=32768 malloc_mb=2100 ;;
+    fuzz_h5_structured) malloc_mb=2100 ;;
+  esac
   echo "fuzz: $target for ${seconds}s" >&2
   # -close_fd_mask=1: `ranvier info` prints to stdout; rss/malloc limits make a huge
-  # allocation a finding; -timeout: a single input that runs for seconds is a finding.
+  # allocation a finding; -timeout: one input running for a minute is a finding (the
+  # limit is wall-clock time: 10 s gave false timeouts on a loaded machine under nice).
   if ! ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=0 \
        UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-       "$exe" "$work" "$seeds" "${dict[@]}" -max_total_time="$seconds" -timeout=10 \
-       -rss_limit_mb=2048 -malloc_limit_mb=1024 -max_len=16384 -close_fd_mask=1 \
+       "$exe" "$work" "$seeds" "${dict[@]}" -max_total_time="$seconds" -timeout=60 \
+       -rss_limit_mb=3072 -malloc_limit_mb="$malloc_mb" -max_len="$max_len" -close_fd_mask=1 \
        -artifact_prefix="$findings/" -print_final_stats=1; then
     failed+=("$target")
   fi
