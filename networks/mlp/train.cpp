@@ -196,7 +196,17 @@ TrainResult train(Network<float>& net, TrainState& st, const Dataset& tr, const 
       const std::size_t lo = std::max(b0, t.offset), hi = std::min(b1, t.offset + t.size());
       for (std::size_t s0 = lo; s0 < hi; s0 += kBlock) {
         const std::size_t s1 = std::min(hi, s0 + kBlock);
-        if (parts > 1)
+        if (parts == 2) {
+          // The loop below for two parts, with the same two roundings, so that it
+          // vectorises (the general loop's inner loop over parts keeps it scalar).
+          const float w0 = weight[0], w1 = weight[1];
+          const float* g1 = part_grads[1];
+          for (std::size_t i = s0; i < s1; ++i) {
+            float acc = w0 * g0[i];
+            acc += w1 * g1[i];
+            g0[i] = acc;
+          }
+        } else if (parts > 2)
           for (std::size_t i = s0; i < s1; ++i) {
             float acc = weight[0] * g0[i];
             for (int q = 1; q < parts; ++q) acc += weight[q] * part_grads[q][i];
