@@ -248,7 +248,7 @@ TEST_CASE("SIGKILL at any moment leaves no model or a complete, resumable one") 
   CHECK(complete >= 3);  // the later kills found a checkpoint to resume from
 }
 
-TEST_CASE("a non-finite loss or gradient stops training: epoch, batch, layer, advice; exit 1") {
+TEST_CASE("a non-finite loss or gradient stops training: epoch, batch, layer, advice, exit 1") {
   // SGD on sin(pi x) with a step schedule that multiplies the rate by 1e8 after epoch 2:
   // epoch 3 diverges (the gradients overflow float within a few batches).
   const fs::path dir = test::scratch("train_ckpt_nan");
