@@ -32,15 +32,16 @@ test: build
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
 # -O2 -g without NDEBUG: asserts (ours and Eigen's bounds checks) stay on beside ASan/UBSan.
-# halt_on_error: the first finding fails the test.
+# halt_on_error: the first finding fails the test; exitcode=86 so that a finding inside a
+# `ranvier` run by a test cannot pass for the exit code 1 or 2 the test expects.
 test-sanitize: deps
 	@cmake -S . -B $(SANITIZE_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 	  -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g" -DRANVIER_SANITIZE=ON \
 	  -DRANVIER_BUILD_BENCH=OFF -DRANVIER_NATIVE=$(NATIVE) >/dev/null
 	@cmake --build $(SANITIZE_BUILD) -j $(JOBS)
 	@cd $(SANITIZE_BUILD) && \
-	  ASAN_OPTIONS=halt_on_error=1:abort_on_error=0:detect_stack_use_after_return=1:strict_string_checks=1 \
-	  UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	  ASAN_OPTIONS=halt_on_error=1:exitcode=86:detect_stack_use_after_return=1:strict_string_checks=1 \
+	  UBSAN_OPTIONS=halt_on_error=1:exitcode=86:print_stacktrace=1 \
 	  ctest --output-on-failure -j $(JOBS)
 
 # Fuzzing needs clang's libFuzzer runtime: an optional group of tools/install-deps.sh.
