@@ -659,3 +659,28 @@ projections:
   CHECK(f.result.err.find("projection weights") != std::string::npos);
   CHECK(f.after == f.before);
 }
+
+TEST_CASE("a disk that fills while train writes its model: exit 2, earlier model intact") {
+  // The model file goes through the same checked writer as run's result: before, a full
+  // disk crashed train (abort or segfault in HDF5's destructors) and could leave a model
+  // file with missing datasets at the output path.
+  const fs::path dir = scratch("safety_disk_full_train");
+  const std::string cfg = source_path("configs/xor.yaml");
+  ProgramResult first = run_ranvier("train " + cfg + " -o model.h5 -q", dir);
+  REQUIRE(first.exit_code == 0);
+  const std::string before = slurp(dir / "model.h5");
+  for (const char* out : {"model.h5", "new.h5"}) {
+    // 4 KiB: less than any model file (the config text alone is larger).
+    auto child =
+        start_ranvier({"train", cfg, "-o", out, "--force", "-q"}, dir, ChildOptions{{}, 4096});
+    const ChildStatus st = child->wait(60s);
+    INFO(out << " stderr: " << child->err());
+    CHECK(st.exited);
+    CHECK(st.exit_code == 2);
+    CHECK(child->err().find("the disk is full or a file size limit") != std::string::npos);
+    CHECK(child->err().find("internal error") == std::string::npos);
+    CHECK(temporaries(dir / out).empty());
+  }
+  CHECK(slurp(dir / "model.h5") == before);
+  CHECK(!fs::exists(dir / "new.h5"));
+}

@@ -11,6 +11,8 @@
 
 #include <fmt/format.h>
 
+#include "tools/io/errors.hpp"
+
 namespace ranvier::io::h5 {
 
 namespace {
@@ -160,6 +162,23 @@ void close_file(H5::H5File& file) {
     g_last_stack = saved;
     throw;
   }
+}
+
+void write_new_file(const std::string& path, const std::function<void(H5::H5File&)>& contents) {
+  quiet_errors();
+  const std::uint64_t failures_before = failure_count();
+  H5::H5File file;
+  try {
+    file = create_file(path);
+    contents(file);
+    file.flush(H5F_SCOPE_GLOBAL);
+    close_file(file);
+  } catch (const H5::Exception& e) {
+    const std::string message = explain(e, path, "write");
+    discard_writes(file);
+    throw OutputError(message);
+  }
+  if (failure_count() != failures_before) throw OutputError(explain_last(path, "write"));
 }
 
 ErrorCause take_last_error() {

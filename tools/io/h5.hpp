@@ -6,6 +6,7 @@
 #include <H5Cpp.h>
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -51,6 +52,13 @@ bool files_abandoned();
 // hit a full disk) is retried with writes discarded, so the library is left with no
 // half-closed file (HDF5 1.10 crashes on one at exit); then the first error is thrown.
 void close_file(H5::H5File& file);
+
+// Writes a whole new file at `path` (a temporary the caller renames): create_file,
+// `contents`, flush, close_file. A failure anywhere, including one the C++ API's
+// destructors swallow, discards the file's writes and throws io::OutputError saying what
+// happened to `path` and what to do (a full disk, a file size limit, a lock). `contents`
+// must let go of every group and dataset it opened before it returns.
+void write_new_file(const std::string& path, const std::function<void(H5::H5File&)>& contents);
 
 // What to tell a user about `e`, which happened on `path` while doing `action` ("create",
 // "write", "read"): the file, the cause and what to do. One sentence, no trailing period.

@@ -62,9 +62,9 @@ constexpr double kIntMax = std::numeric_limits<int>::max();
 
 }  // namespace
 
-void write_model_file(const std::string& path, const ModelFile& m) {
-  h5::quiet_errors();
-  H5::H5File file(path, H5F_ACC_TRUNC);
+namespace {
+
+void write_model_contents(H5::H5File& file, const ModelFile& m) {
   h5::write_root_attributes(file, {"model", m.config_text, m.config_file, m.seed});
   const mlp::History& h = m.state.history;
   h5::write_attr(file.openGroup("/"), "epochs", static_cast<std::int64_t>(h.epochs()));
@@ -130,6 +130,14 @@ void write_model_file(const std::string& path, const ModelFile& m) {
   write_floats(opt, "m", o.m);
   write_floats(opt, "v", o.v);
   write_floats(opt, "best_params", m.state.best_params);
+}
+
+}  // namespace
+
+void write_model_file(const std::string& path, const ModelFile& m) {
+  // Checkpoints are written the same way: a full disk is an OutputError, never a crash
+  // or a model file with missing datasets renamed into place.
+  h5::write_new_file(path, [&](H5::H5File& file) { write_model_contents(file, m); });
 }
 
 ModelFile read_model_file(const std::string& path) {
@@ -222,15 +230,15 @@ ModelFile read_model_file(const std::string& path) {
                                  gn.begin() + static_cast<std::ptrdiff_t>((e + 1) * c));
       // Every curve has one value per epoch: `ranvier train` indexes them all by epoch.
       const std::size_t epochs = h.train_loss.size();
-      for (const auto* curve : {&h.val_loss, &h.test_loss, &h.train_acc, &h.val_acc, &h.test_acc,
-                                &h.seconds, &h.lr})
+      for (const auto* curve :
+           {&h.val_loss, &h.test_loss, &h.train_acc, &h.val_acc, &h.test_acc, &h.seconds, &h.lr})
         if (curve->size() != epochs)
-          throw DataError(fmt::format("{}:/training: the curves have different lengths ({} and {} "
-                                      "epochs)",
-                                      path, epochs, curve->size()));
+          throw DataError(
+              fmt::format("{}:/training: the curves have different lengths ({} and {} "
+                          "epochs)",
+                          path, epochs, curve->size()));
       const std::string tw = path + ":/training";
-      m.state.best_epoch =
-          static_cast<int>(optional_count(tr, "best_epoch", tw, -1, kIntMax, -1));
+      m.state.best_epoch = static_cast<int>(optional_count(tr, "best_epoch", tw, -1, kIntMax, -1));
       m.state.best_val = h5::read_double_attr(tr, "best_val_loss")
                              .value_or(std::numeric_limits<double>::infinity());
       m.state.bad_epochs = static_cast<int>(optional_count(tr, "bad_epochs", tw, 0, kIntMax, 0));
@@ -244,9 +252,9 @@ ModelFile read_model_file(const std::string& path) {
       m.state.optimizer.v = read_floats(opt, "v");
       m.state.best_params = read_floats(opt, "best_params");
       // Resuming copies these over the weights: one value per parameter, or none.
-      for (const auto& [name, v] : {std::pair{"m", &m.state.optimizer.m},
-                                    std::pair{"v", &m.state.optimizer.v},
-                                    std::pair{"best_params", &m.state.best_params}})
+      for (const auto& [name, v] :
+           {std::pair{"m", &m.state.optimizer.m}, std::pair{"v", &m.state.optimizer.v},
+            std::pair{"best_params", &m.state.best_params}})
         if (!v->empty() && v->size() != m.params.size())
           throw DataError(fmt::format("{}:/optimizer/{}: {} values for {} parameters", path, name,
                                       v->size(), m.params.size()));

@@ -12,11 +12,11 @@ std::string spiking_layer_name(int layer, int layers) {
   return layer == layers - 1 ? std::string("output") : fmt::format("hidden_{}", layer);
 }
 
-void write_spike_eval_file(const std::string& path, const SpikeEvalReport& r) {
+namespace {
+
+void write_spike_eval_contents(H5::H5File& file, const SpikeEvalReport& r) {
   const networks::SpikingMlpSpec& s = *r.spec;
   const networks::SpikingResults& res = *r.results;
-  h5::quiet_errors();
-  H5::H5File file(path, H5F_ACC_TRUNC);
   h5::write_root_attributes(file, {"spike_eval", r.config_text, r.config_file, s.seed});
   H5::Group root = file.openGroup("/");
   h5::write_attr(root, "model", r.model_file);
@@ -116,6 +116,12 @@ void write_spike_eval_file(const std::string& path, const SpikeEvalReport& r) {
     h5::write_vector(sg, "timestamps", ts, "ms");
     h5::write_vector(sg, "node_ids", is);
   }
+}
+
+}  // namespace
+
+void write_spike_eval_file(const std::string& path, const SpikeEvalReport& r) {
+  h5::write_new_file(path, [&](H5::H5File& file) { write_spike_eval_contents(file, r); });
 }
 
 }  // namespace ranvier::io
