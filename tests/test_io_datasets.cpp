@@ -172,3 +172,16 @@ TEST_CASE("the Fashion-MNIST files of the Debian package read when installed") {
   CHECK(d.features() == 784);
   CHECK(d.image_w == 28);
 }
+
+TEST_CASE("gzip: the decompressed size is bounded, and a file within the bound reads whole") {
+  // 3 MB of zeros compress to a few kB: the shape of a decompression bomb, scaled down
+  // so the test allocates little; the reader's default bound is 4 GiB.
+  const std::vector<std::uint8_t> zeros(3 << 20, 0);
+  const std::string p = write_gz("bomb.gz", zeros);
+  CHECK(fs::file_size(p) < 64 * 1024);
+  CHECK_THROWS_WITH_AS(io::read_data_file(p, 1 << 20),
+                       doctest::Contains("decompressed), more than any data set"), io::DataError);
+  // Exactly at the bound is allowed; the gzip trailer's size is used to reserve.
+  const std::vector<std::uint8_t> all = io::read_data_file(p, zeros.size());
+  CHECK(all == zeros);
+}

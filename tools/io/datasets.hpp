@@ -21,6 +21,12 @@ struct IdxArray {
 // by their content, not their name.
 IdxArray read_idx(const std::string& path);
 
+// Bytes of a data file, gunzipped when it is gzip; a DataError past `max_bytes` (a small
+// gzip file can decompress to any size).
+inline constexpr std::size_t kMaxDecompressedBytes = std::size_t{4} << 30;
+std::vector<std::uint8_t> read_data_file(const std::string& path,
+                                         std::size_t max_bytes = kMaxDecompressedBytes);
+
 // Images (n, h, w) and labels (n) into a data set: X (h*w, n) scaled by `scale`,
 // one-hot targets over `classes`. `limit` > 0 keeps only the first `limit` samples.
 mlp::Dataset load_idx_dataset(const std::string& images, const std::string& labels, int classes,
