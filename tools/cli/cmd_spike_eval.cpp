@@ -59,7 +59,7 @@ std::string describe(const mlp::NetworkSpec& s) {
 }
 
 void spike_eval(const SpikeEvalCommand& o, Context& ctx) {
-  io::ModelFile m = io::read_model_file(o.model);
+  io::ModelFile m = io::read_model_file(o.model, /*with_optimizer=*/false);
   if (const std::string why = networks::spiking_refusal(m.spec); !why.empty())
     throw io::UserError(fmt::format("{} cannot run as spiking neurons: {}", o.model, why));
 

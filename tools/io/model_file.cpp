@@ -140,7 +140,7 @@ void write_model_file(const std::string& path, const ModelFile& m) {
   h5::write_new_file(path, [&](H5::H5File& file) { write_model_contents(file, m); });
 }
 
-ModelFile read_model_file(const std::string& path) {
+ModelFile read_model_file(const std::string& path, bool with_optimizer) {
   h5::quiet_errors();
   ModelFile m;
   try {
@@ -244,7 +244,7 @@ ModelFile read_model_file(const std::string& path) {
       m.state.bad_epochs = static_cast<int>(optional_count(tr, "bad_epochs", tw, 0, kIntMax, 0));
       m.state.stopped = h5::read_double_attr(tr, "stopped").value_or(0) != 0;
     }
-    if (file.nameExists("/optimizer")) {
+    if (with_optimizer && file.nameExists("/optimizer")) {
       H5::Group opt = file.openGroup("/optimizer");
       m.state.optimizer.steps = static_cast<std::int64_t>(
           optional_count(opt, "steps", path + ":/optimizer", 0, 9.0e18, 0));

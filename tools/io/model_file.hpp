@@ -32,7 +32,9 @@ struct ModelFile {
 
 // Writes `m` to `path` (the caller makes it atomic with io::OutputFile's temp_path()).
 void write_model_file(const std::string& path, const ModelFile& m);
-// Reads a model file; DataError naming the file and what is missing or wrong.
-ModelFile read_model_file(const std::string& path);
+// Reads a model file; DataError naming the file and what is missing or wrong. Without
+// `with_optimizer` the optimizer state (three more copies of the weights, needed only to
+// resume training) is left unread.
+ModelFile read_model_file(const std::string& path, bool with_optimizer = true);
 
 }  // namespace ranvier::io
