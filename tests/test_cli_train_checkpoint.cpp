@@ -222,7 +222,7 @@ TEST_CASE("Ctrl-C (SIGINT) and SIGTERM: exit 130, the last complete epoch saved,
 TEST_CASE("SIGKILL at any moment leaves no model or a complete, resumable one") {
   // Kills at increasing delays: before the first checkpoint, between, and (by chance)
   // during writes; with two threads, as the data-parallel step has its own state.
-  int complete = 0;
+  int complete = 0, killed = 0;
   for (int delay_ms : {0, 200, 700, 1500}) {
     CAPTURE(delay_ms);
     const fs::path dir = test::scratch("train_ckpt_kill_" + std::to_string(delay_ms));
@@ -234,7 +234,10 @@ TEST_CASE("SIGKILL at any moment leaves no model or a complete, resumable one") 
     }
     child->send(SIGKILL);
     const test::ChildStatus st = child->wait(60s);
-    CHECK(st.signalled);
+    // On a fast, quiet machine the run (~2 s) can end before the latest kill: then it must
+    // have ended normally, and its file is checked like a checkpoint below.
+    CHECK((st.signalled || (st.exited && st.exit_code == 0)));
+    killed += st.signalled ? 1 : 0;
     if (!fs::exists(out)) continue;  // killed before the first checkpoint: nothing there
     ++complete;
     const io::ModelFile saved = io::read_model_file(out.string());  // throws if partial
@@ -245,6 +248,7 @@ TEST_CASE("SIGKILL at any moment leaves no model or a complete, resumable one") 
     REQUIRE(r.exit_code == 0);
     check_same_model(reference(2), io::read_model_file(out.string()));
   }
+  CHECK(killed >= 2);    // the early kills land while it trains, on any machine
   CHECK(complete >= 3);  // the later kills found a checkpoint to resume from
 }
 
