@@ -10,6 +10,7 @@
 #include <fstream>
 #include <string>
 
+#include "support/cli.hpp"
 #include "tools/io/model_file.hpp"
 
 namespace fs = std::filesystem;
@@ -17,24 +18,10 @@ using namespace ranvier;
 
 namespace {
 
-struct Result {
-  int code = -1;
-  std::string out;  // stdout and stderr together
-};
+using Result = test::CombinedResult;
 
 Result run(const std::string& args) {
-  // The program, unless the command line starts with another one (the plot script).
-  const bool program = args.rfind("/usr/bin/", 0) != 0;
-  const std::string cmd = std::string("cd ") + RANVIER_SOURCE_DIR + " && " +
-                          (program ? std::string(RANVIER_EXE) + " " : std::string()) + args +
-                          " 2>&1";
-  Result r;
-  FILE* p = popen(cmd.c_str(), "r");
-  char buf[4096];
-  while (std::fgets(buf, sizeof buf, p)) r.out += buf;
-  const int status = pclose(p);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
+  return test::run_in_source_dir(args);
 }
 
 std::string scratch(const std::string& name) {

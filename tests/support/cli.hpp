@@ -4,6 +4,7 @@
 
 #include <sys/wait.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -58,6 +59,28 @@ inline int count_files(const std::filesystem::path& dir) {
   for (const auto& e : std::filesystem::recursive_directory_iterator(dir))
     if (e.is_regular_file()) ++n;
   return n;
+}
+
+// A command line run from the source directory with stdout and stderr together:
+// `ranvier <args>`, unless `args` starts with another program under /usr/bin/ (a plot
+// script), which runs as written.
+struct CombinedResult {
+  int code = -1;
+  std::string out;  // stdout and stderr together
+};
+
+inline CombinedResult run_in_source_dir(const std::string& args) {
+  const bool program = args.rfind("/usr/bin/", 0) != 0;
+  const std::string cmd = std::string("cd ") + RANVIER_SOURCE_DIR + " && " +
+                          (program ? std::string(RANVIER_EXE) + " " : std::string()) + args +
+                          " 2>&1";
+  CombinedResult r;
+  FILE* p = popen(cmd.c_str(), "r");
+  char buf[4096];
+  while (std::fgets(buf, sizeof buf, p)) r.out += buf;
+  const int status = pclose(p);
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
 }
 
 }  // namespace ranvier::test
