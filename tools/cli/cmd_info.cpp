@@ -12,6 +12,7 @@
 #include "tools/cli/commands.hpp"
 #include "tools/io/errors.hpp"
 #include "tools/io/h5.hpp"
+#include "tools/io/h5_probe.hpp"
 
 namespace ranvier::cli {
 
@@ -90,7 +91,7 @@ void walk(const H5::Group& g, const std::string& path, int depth, std::string& o
 // not half a listing followed by one.
 std::string describe_file(const std::string& path) {
   std::string out;
-  H5::H5File file(path, H5F_ACC_RDONLY);
+  H5::H5File file = io::h5::open_for_reading(path);
   H5::Group root = file.openGroup("/");
   const auto program = io::h5::read_string_attr(root, "program");
   const auto text = [&](const char* key) {

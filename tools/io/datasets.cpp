@@ -17,6 +17,7 @@
 
 #include "tools/io/errors.hpp"
 #include "tools/io/h5.hpp"
+#include "tools/io/h5_probe.hpp"
 
 namespace ranvier::io {
 
@@ -316,7 +317,7 @@ mlp::Matrix<float> read_csv_matrix(const std::string& path, char delimiter, bool
 mlp::Dataset load_h5_dataset(const std::string& path, const H5DataOptions& opt) {
   h5::quiet_errors();
   try {
-    H5::H5File file(path, H5F_ACC_RDONLY);
+    H5::H5File file = h5::open_for_reading(path);
     std::size_t xr = 0, xc = 0, yr = 0, yc = 0;
     if (!file.nameExists(opt.x))
       throw DataError(fmt::format("{}: no dataset '{}' for the inputs", path, opt.x));

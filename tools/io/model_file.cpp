@@ -8,6 +8,7 @@
 
 #include "tools/io/errors.hpp"
 #include "tools/io/h5.hpp"
+#include "tools/io/h5_probe.hpp"
 
 namespace ranvier::io {
 
@@ -144,7 +145,7 @@ ModelFile read_model_file(const std::string& path, bool with_optimizer) {
   h5::quiet_errors();
   ModelFile m;
   try {
-    H5::H5File file(path, H5F_ACC_RDONLY);
+    H5::H5File file = h5::open_for_reading(path);
     H5::Group root = file.openGroup("/");
     const std::string kind = h5::read_string_attr(root, "kind").value_or("");
     if (kind != "model")

@@ -17,6 +17,7 @@
 #include "tools/io/config_random.hpp"
 #include "tools/io/errors.hpp"
 #include "tools/io/h5.hpp"
+#include "tools/io/h5_probe.hpp"
 #include "tools/io/units.hpp"
 
 namespace ranvier::io {
@@ -556,11 +557,13 @@ void read_projection(Reader& rd, RunConfig& cfg, const std::string& name, const 
     std::size_t rows = 0, cols = 0;
     try {
       h5::quiet_errors();
-      H5::H5File f(path.string(), H5F_ACC_RDONLY);
+      H5::H5File f = h5::open_for_reading(path.string());
       pr.rule.matrix = h5::read_matrix(f, dataset.as_string(), rows, cols);
     } catch (const H5::Exception& e) {
       dataset.fail(fmt::format("cannot read dataset '{}' from '{}': {}", dataset.as_string(),
                                path.string(), e.getDetailMsg()));
+    } catch (const DataError& e) {  // the probe refused the file (h5_probe.hpp)
+      file.fail(e.what());
     }
     if (rows != n_tgt || cols != n_src)
       dataset.fail(
