@@ -38,7 +38,10 @@ std::vector<std::uint8_t> read_maybe_gzip(const std::string& path,
         std::fseek(raw, -4, SEEK_END) == 0 && std::fread(tail, 1, 4, raw) == 4) {
       const std::size_t size =
           tail[0] | tail[1] << 8 | tail[2] << 16 | static_cast<std::size_t>(tail[3]) << 24;
-      if (size <= max_bytes) out.reserve(size);
+      // The trailer is checked only at the end: a corrupt one must not reserve gigabytes
+      // for a tiny file (fuzz_idx). Deflate expands at most 1032:1, so more is a lie.
+      const auto compressed = static_cast<std::size_t>(std::max(0L, std::ftell(raw)));
+      if (size <= max_bytes && size / 1032 <= compressed) out.reserve(size);
     }
     std::fclose(raw);
   }
