@@ -72,7 +72,51 @@ inline double mul_add(double a, double b, double c) {
 // i % 8) instead of one byte: g++ turns the byte flags of the portable loop into mask
 // spills and byte shuffles, which made that loop about twice as slow (a micro-benchmark
 // of pass 1 alone, 4000 neurons: ~25 -> ~15 ms per 10^4 steps). Same operations in the
-// same order as the portable loop. Returns whether any bit is set.
+// same order as the portable loop, so the same results.
+//
+// Full vectors take plain loads and a blended, unmasked store of V; only the tail is
+// masked. The masks are combined with k-register operations: written with C++ integer
+// operators they went through general registers and back (kmov each way), and a masked
+// store whose mask comes from such a round trip stalled the loop (perf annotate, CUBA at
+// 16000 neurons: a quarter of pass 1's samples on the kmov feeding the store).
+template <int NC, bool HJ, bool FULL>
+[[gnu::always_inline]] inline __mmask8 exp_pass1_vector(
+    double* __restrict V, double* __restrict ref, const double* const* I, const __m512d* S,
+    const double* __restrict J, __m512d VL, __m512d TH, __m512d R, __m512d P, __m512d DT,
+    __m512d LIM, std::size_t i, __mmask8 m, std::uint8_t* __restrict bits) {
+  auto load = [m](const double* x) {
+    if constexpr (FULL)
+      return _mm512_loadu_pd(x);
+    else
+      return _mm512_maskz_loadu_pd(m, x);
+  };
+  __m512d syn = _mm512_mul_pd(load(I[0] + i), S[0]);
+  for (int ch = 1; ch < NC; ++ch) syn = _mm512_fmadd_pd(load(I[ch] + i), S[ch], syn);
+  __m512d v_inf = VL;
+  if constexpr (HJ) v_inf = _mm512_fmadd_pd(R, load(J + i), VL);
+  const __m512d v = load(V + i), rf = load(ref + i);
+  __m512d v_new = _mm512_fmadd_pd(_mm512_sub_pd(v, v_inf), P, v_inf);
+  v_new = _mm512_fmadd_pd(R, syn, v_new);
+  const __m512d Z = _mm512_setzero_pd();
+  __mmask8 full_ref = _mm512_cmp_pd_mask(rf, DT, _CMP_GE_OQ);
+  const __mmask8 cross = _kor_mask8(
+      _kor_mask8(_mm512_cmp_pd_mask(rf, Z, _CMP_GT_OQ), _mm512_cmp_pd_mask(v_new, TH, _CMP_GE_OQ)),
+      _kor_mask8(_mm512_cmp_pd_mask(v, TH, _CMP_GE_OQ),
+                 _mm512_cmp_pd_mask(v_new, LIM, _CMP_NGT_UQ)));
+  const __m512d v_out = _mm512_mask_blend_pd(cross, v_new, v);  // crossing ones keep V
+  __mmask8 sp = _kandn_mask8(full_ref, cross);
+  if constexpr (FULL) {
+    _mm512_storeu_pd(V + i, v_out);
+  } else {
+    _mm512_mask_storeu_pd(V + i, m, v_out);
+    full_ref = _kand_mask8(full_ref, m);
+    sp = _kand_mask8(sp, m);
+  }
+  _mm512_mask_storeu_pd(ref + i, full_ref, _mm512_sub_pd(rf, DT));
+  _store_mask8(reinterpret_cast<__mmask8*>(bits + i / 8), sp);
+  return sp;
+}
+
 template <int NC, bool HJ>
 bool exp_pass1_avx512(double* __restrict V, double* __restrict ref, const double* const* I,
                       const double* P21s, const double* __restrict J, double vl, double th,
@@ -81,30 +125,19 @@ bool exp_pass1_avx512(double* __restrict V, double* __restrict ref, const double
   __m512d S[NC];
   for (int ch = 0; ch < NC; ++ch) S[ch] = _mm512_set1_pd(P21s[ch]);
   const __m512d VL = _mm512_set1_pd(vl), TH = _mm512_set1_pd(th), R = _mm512_set1_pd(r),
-                P = _mm512_set1_pd(p), DT = _mm512_set1_pd(dt), Z = _mm512_setzero_pd(),
+                P = _mm512_set1_pd(p), DT = _mm512_set1_pd(dt),
                 LIM = _mm512_set1_pd(-kVoltageLimit);
-  unsigned any = 0;
-  for (std::size_t i = b; i < e; i += 8) {
-    const __mmask8 m = e - i >= 8 ? __mmask8(0xff) : __mmask8((1u << (e - i)) - 1u);
-    __m512d syn = _mm512_mul_pd(_mm512_maskz_loadu_pd(m, I[0] + i), S[0]);
-    for (int ch = 1; ch < NC; ++ch)
-      syn = _mm512_fmadd_pd(_mm512_maskz_loadu_pd(m, I[ch] + i), S[ch], syn);
-    __m512d v_inf = VL;
-    if constexpr (HJ) v_inf = _mm512_fmadd_pd(R, _mm512_maskz_loadu_pd(m, J + i), VL);
-    const __m512d v = _mm512_maskz_loadu_pd(m, V + i), rf = _mm512_maskz_loadu_pd(m, ref + i);
-    __m512d v_new = _mm512_fmadd_pd(_mm512_sub_pd(v, v_inf), P, v_inf);
-    v_new = _mm512_fmadd_pd(R, syn, v_new);
-    const __mmask8 full_ref = _mm512_mask_cmp_pd_mask(m, rf, DT, _CMP_GE_OQ);
-    const __mmask8 cross =
-        _mm512_cmp_pd_mask(rf, Z, _CMP_GT_OQ) | _mm512_cmp_pd_mask(v_new, TH, _CMP_GE_OQ) |
-        _mm512_cmp_pd_mask(v, TH, _CMP_GE_OQ) | _mm512_cmp_pd_mask(v_new, LIM, _CMP_NGT_UQ);
-    _mm512_mask_storeu_pd(V + i, m & ~cross, v_new);  // crossing ones keep V
-    _mm512_mask_storeu_pd(ref + i, full_ref, _mm512_sub_pd(rf, DT));
-    const unsigned sp = cross & ~full_ref & m;
-    bits[i / 8] = static_cast<std::uint8_t>(sp);
-    any |= sp;
+  __mmask8 any = 0;
+  std::size_t i = b;
+  for (; i + 8 <= e; i += 8)
+    any = _kor_mask8(
+        any, exp_pass1_vector<NC, HJ, true>(V, ref, I, S, J, VL, TH, R, P, DT, LIM, i, 0xff, bits));
+  if (i < e) {
+    const auto m = static_cast<__mmask8>((1u << (e - i)) - 1u);
+    any = _kor_mask8(
+        any, exp_pass1_vector<NC, HJ, false>(V, ref, I, S, J, VL, TH, R, P, DT, LIM, i, m, bits));
   }
-  return any != 0;
+  return _cvtmask8_u32(any) != 0;
 }
 #endif
 
@@ -192,14 +225,28 @@ class LifExactPopulation final : public Population {
 
   void advance(double t, std::span<const double> input, std::vector<Spike>& spikes) override {
     // A chunk of the exact integrator takes well under a microsecond: 16 per thread at least.
-    for_chunks(chunks_.size(), threads_, 16, [&](std::size_t c) {
-      chunk_spikes_[c].clear();
-      chunk_fault_[c].reset();
-      if (syn_tau_.empty())
-        step_chunk(c, t, input.data());
-      else
-        step_chunk_dispatch(c, t, input.empty() ? nullptr : input.data());
+    const std::size_t parts = std::clamp<std::size_t>(
+        chunks_.size() / 16, 1, static_cast<std::size_t>(std::max(threads_, 1)));
+    for_chunks(parts, static_cast<int>(parts), 1, [&](std::size_t p) {
+      const auto [c0, c1] = part_chunks(p, parts);
+      step_chunks(c0, c1, t, input);
     });
+    finish_step(spikes);
+  }
+
+  bool splits() const override { return true; }
+  std::size_t chunk_count() const override { return chunks_.size(); }
+  std::pair<std::size_t, std::size_t> part_range(std::size_t p, std::size_t parts) const override {
+    const auto [c0, c1] = part_chunks(p, parts);
+    return c0 == c1 ? std::pair<std::size_t, std::size_t>{0, 0}
+                    : std::pair{chunks_[c0].begin, chunks_[c1 - 1].begin + chunks_[c1 - 1].n};
+  }
+  void advance_part(std::size_t p, std::size_t parts, double t,
+                    std::span<const double> input) override {
+    const auto [c0, c1] = part_chunks(p, parts);
+    step_chunks(c0, c1, t, input);
+  }
+  void finish_step(std::vector<Spike>& spikes) override {
     // The stored currents are I / g: decaying all of them is one multiplication of g.
     // Renormalised long before 1 / g could overflow.
     for (std::size_t ch = 0; ch < g_.size(); ++ch) {
@@ -215,6 +262,27 @@ class LifExactPopulation final : public Population {
   }
 
  private:
+  // Chunks [first, last) of part p of `parts`: contiguous, balanced to one chunk.
+  std::pair<std::size_t, std::size_t> part_chunks(std::size_t p, std::size_t parts) const {
+    const std::size_t n = chunks_.size();
+    return {n * p / parts, n * (p + 1) / parts};
+  }
+
+  // Steps chunks [c0, c1). With synapses, in one call: the vector pass runs over the whole
+  // range (per chunk, the call and set-up cost about a tenth of a 256-neuron chunk's pass).
+  // A neuron's result does not depend on the range it was stepped in.
+  void step_chunks(std::size_t c0, std::size_t c1, double t, std::span<const double> input) {
+    for (std::size_t c = c0; c < c1; ++c) {
+      chunk_spikes_[c].clear();
+      chunk_fault_[c].reset();
+    }
+    if (c0 == c1) return;
+    if (syn_tau_.empty())
+      for (std::size_t c = c0; c < c1; ++c) step_chunk(c, t, input.data());
+    else
+      step_chunk_dispatch(c0, c1, t, input.empty() ? nullptr : input.data());
+  }
+
   void step_chunk(std::size_t c, double t, const double* __restrict J) {
     const std::size_t b = chunks_[c].begin, e = b + chunks_[c].n;
     double* __restrict V = V_.data();
@@ -244,15 +312,17 @@ class LifExactPopulation final : public Population {
     if (bad < e - b) chunk_fault_[c] = StateFault{b + bad, "V", V[b + bad], ""};
   }
 
-  void step_chunk_dispatch(std::size_t c, double t, const double* J) {
+  void step_chunk_dispatch(std::size_t c0, std::size_t c1, double t, const double* J) {
     const bool u = uniform_, j = J != nullptr;
     switch (syn_tau_.size()) {
-#define RANVIER_LIF_SYN_CASE(NC)                                                                \
-  case NC:                                                                                      \
-    if (u)                                                                                      \
-      j ? step_chunk_syn<NC, true, true>(c, t, J) : step_chunk_syn<NC, true, false>(c, t, J);   \
-    else                                                                                        \
-      j ? step_chunk_syn<NC, false, true>(c, t, J) : step_chunk_syn<NC, false, false>(c, t, J); \
+#define RANVIER_LIF_SYN_CASE(NC)                          \
+  case NC:                                                \
+    if (u)                                                \
+      j ? step_chunk_syn<NC, true, true>(c0, c1, t, J)    \
+        : step_chunk_syn<NC, true, false>(c0, c1, t, J);  \
+    else                                                  \
+      j ? step_chunk_syn<NC, false, true>(c0, c1, t, J)   \
+        : step_chunk_syn<NC, false, false>(c0, c1, t, J); \
     break;
       RANVIER_LIF_SYN_CASE(1)
       RANVIER_LIF_SYN_CASE(2)
@@ -271,8 +341,8 @@ class LifExactPopulation final : public Population {
   // population); HJ: there is an input J (else 0). Plain bool flags and no reduction but
   // the count keep the vector loop lean (it ran ~25% slower with a fused fault check).
   template <int NC, bool U, bool HJ>
-  void step_chunk_syn(std::size_t c, double t, const double* __restrict J) {
-    const std::size_t b = chunks_[c].begin, e = b + chunks_[c].n;
+  void step_chunk_syn(std::size_t c0, std::size_t c1, double t, const double* __restrict J) {
+    const std::size_t b = chunks_[c0].begin, e = chunks_[c1 - 1].begin + chunks_[c1 - 1].n;
     double* __restrict V = V_.data();
     double* __restrict ref = ref_.data();
     const double* __restrict VL = a_.V_L.data();
@@ -299,7 +369,7 @@ class LifExactPopulation final : public Population {
         if (exp_pass1_avx512<NC, HJ>(V, ref, Ic, P21s, J, VL0, Vth0, R0, P0, dt, b, e, bits))
           for (std::size_t w = b / 8; w < (e + 7) / 8; ++w)  // pass 2, in neuron order
             for (unsigned m = bits[w]; m; m &= m - 1)
-              slow_step_syn<NC>(c, 8 * w + static_cast<unsigned>(__builtin_ctz(m)), t,
+              slow_step_syn<NC>(8 * w + static_cast<unsigned>(__builtin_ctz(m)), t,
                                 HJ ? J[8 * w + static_cast<unsigned>(__builtin_ctz(m))] : 0.0);
         return;
       }
@@ -352,7 +422,7 @@ class LifExactPopulation final : public Population {
         std::memcpy(&word, special + w, 8);
         if (!word) continue;
         for (std::size_t i = w; i < std::min(w + 8, e); ++i)
-          if (special[i]) slow_step_syn<NC>(c, i, t, HJ ? J[i] : 0.0);
+          if (special[i]) slow_step_syn<NC>(i, t, HJ ? J[i] : 0.0);
       }
   }
 
@@ -361,7 +431,8 @@ class LifExactPopulation final : public Population {
   // is found by Newton's method on the exact V(h) (its derivative is the right-hand side),
   // safeguarded by bisection inside the bracket, to 1e-13 ms.
   template <int NC>
-  void slow_step_syn(std::size_t c, std::size_t i, double t, double J) {
+  void slow_step_syn(std::size_t i, double t, double J) {
+    const std::size_t c = i / kChunk;        // the chunk whose spike list and fault this is
     const std::size_t q = uniform_ ? 0 : i;  // constants of a homogeneous population: [0]
     const double tau = a_.tau_m[q], Vth = a_.V_th[q], Vreset = a_.V_reset[q], R = a_.R[q];
     const double v_inf = a_.V_L[q] + R * J, tau_ref = a_.tau_ref[q];

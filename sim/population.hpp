@@ -8,6 +8,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "sim/spec.hpp"
@@ -71,6 +72,24 @@ class Population {
   // True once exponential synapses are attached and the population then accepts an empty
   // `input` span in advance() as "no input" (the engine skips filling zeros).
   virtual bool accepts_empty_input() const { return false; }
+
+  // Stepping in parts, for a run whose threads stay in one parallel region for the whole
+  // run (Simulation's team loop). Part p of `parts` is a fixed range of the population's
+  // neurons; advance_part(p, ...) for every p (concurrently, each on its own range),
+  // followed by finish_step on one thread, is exactly one advance(). Kinds that cannot
+  // split their step return false from splits().
+  virtual bool splits() const { return false; }
+  // Chunks of neurons the population is cut into (the unit a part is made of).
+  virtual std::size_t chunk_count() const { return 1; }
+  // [begin, end) of the neurons of part p of `parts`.
+  virtual std::pair<std::size_t, std::size_t> part_range(std::size_t /*p*/,
+                                                         std::size_t /*parts*/) const {
+    return {0, size()};
+  }
+  virtual void advance_part(std::size_t /*p*/, std::size_t /*parts*/, double /*t*/,
+                            std::span<const double> /*input*/) {}
+  // Appends the step's spikes (time order, ties by neuron) after the parts have run.
+  virtual void finish_step(std::vector<Spike>& /*spikes*/) {}
 };
 
 // Builds the population of `spec` (already validated) for time step dt [ms], using up to

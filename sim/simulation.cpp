@@ -2,8 +2,11 @@
 
 #include <fmt/format.h>
 
+#include <omp.h>
+
 #include <algorithm>
 #include <cmath>
+#include <exception>
 #include <limits>
 #include <set>
 
@@ -380,19 +383,87 @@ struct Simulation::Impl {
     }
   }
 
+  // After every population has stepped through step k (spikes[p] filled): faults, spike
+  // delivery, spike and rate recording, progress.
+  void end_step(RunSink& sink, const ProgressFn& progress, std::size_t k,
+                const std::vector<std::vector<Spike>>& spikes) {
+    const double dt = spec.dt, t = static_cast<double>(k) * dt;
+    for (std::size_t p = 0; p < pops.size(); ++p)
+      if (auto f = pops[p]->fault()) throw_fault(p, *f, t + dt);
+    if (net) net->deliver(k, spikes);
+    for (std::size_t p = 0; p < pops.size(); ++p)
+      if (record_spikes[p] && !spikes[p].empty()) {
+        if (spike_subset[p].empty()) {
+          sink.spikes(p, spikes[p]);
+        } else {
+          subset_scratch.clear();
+          for (const Spike& sp : spikes[p])
+            if (spike_subset[p][sp.neuron]) subset_scratch.push_back(sp);
+          if (!subset_scratch.empty()) sink.spikes(p, subset_scratch);
+        }
+      }
+    for (std::size_t r = 0; r < rate_pop.size(); ++r) {  // population rates, binned
+      rate_count[r] += static_cast<double>(spikes[rate_pop[r]].size());
+      const std::size_t bin = spec.rates[r].bin;
+      if ((k + 1) % bin == 0) {
+        const double n = static_cast<double>(pops[rate_pop[r]]->size());
+        sink.rate_sample(r, static_cast<double>(k + 1 - bin) * dt,
+                         rate_count[r] * 1000.0 / (n * static_cast<double>(bin) * dt));
+        rate_count[r] = 0;
+      }
+    }
+    if (progress && (k + 1) % kProgressEvery == 0)
+      progress(t + dt, static_cast<double>(n_steps) * dt);
+  }
+
+  // The inputs of step k: zeros, then the stimuli.
+  void fill_input(std::size_t k, Stimuli& stim, std::vector<std::vector<double>>& input) {
+    for (std::size_t p = 0; p < pops.size(); ++p)
+      if (!no_input[p]) std::fill(input[p].begin(), input[p].end(), 0.0);
+    stim.add(k, input);
+  }
+
+  bool samples_at(std::size_t k) const {
+    for (const auto& tr : traces)
+      if (k % tr.every == 0) return true;
+    return false;
+  }
+
+  // Threads for the team loop: every population and the synapses split their step, and
+  // each thread gets at least kMinChunksPerThread chunks (below that a step's barriers
+  // cost more than the thread saves); 1 means the plain loop.
+  int team_size() const {
+    static constexpr std::size_t kMinChunksPerThread = 16;
+    if (opt.threads < 2 || (net && !net->splits())) return 1;
+    std::size_t chunks = 0;
+    for (const auto& p : pops) {
+      if (!p->splits()) return 1;
+      chunks += p->chunk_count();
+    }
+    return static_cast<int>(
+        std::min<std::size_t>(static_cast<std::size_t>(opt.threads), chunks / kMinChunksPerThread));
+  }
+
   void run(RunSink& sink, const ProgressFn& progress) {
     if (ran) throw std::logic_error("Simulation::run called twice");
     ran = true;
+    if (const int team = team_size(); team > 1)
+      run_team(sink, progress, team);
+    else
+      run_plain(sink, progress);
+    if (progress)
+      progress(static_cast<double>(n_steps) * spec.dt, static_cast<double>(n_steps) * spec.dt);
+  }
+
+  void run_plain(RunSink& sink, const ProgressFn& progress) {
     Stimuli stim(spec);
     std::vector<std::vector<double>> input(pops.size());
     for (std::size_t p = 0; p < pops.size(); ++p) input[p].resize(pops[p]->size());
     std::vector<std::vector<Spike>> spikes(pops.size());
-    const double dt = spec.dt, t_end = static_cast<double>(n_steps) * dt;
+    const double dt = spec.dt;
     for (std::size_t k = 0;; ++k) {
       const double t = static_cast<double>(k) * dt;  // never accumulated: no drift
-      for (std::size_t p = 0; p < pops.size(); ++p)
-        if (!no_input[p]) std::fill(input[p].begin(), input[p].end(), 0.0);
-      stim.add(k, input);
+      fill_input(k, stim, input);
       if (net) net->begin_step(k, input);  // source spikes, arrivals, filtered PSCs
       sample(sink, k, t, input);
       if (k == n_steps) break;
@@ -400,33 +471,73 @@ struct Simulation::Impl {
         spikes[p].clear();
         pops[p]->advance(t, no_input[p] ? std::span<const double>() : input[p], spikes[p]);
       }
-      for (std::size_t p = 0; p < pops.size(); ++p)
-        if (auto f = pops[p]->fault()) throw_fault(p, *f, t + dt);
-      if (net) net->deliver(k, spikes);
-      for (std::size_t p = 0; p < pops.size(); ++p)
-        if (record_spikes[p] && !spikes[p].empty()) {
-          if (spike_subset[p].empty()) {
-            sink.spikes(p, spikes[p]);
-          } else {
-            subset_scratch.clear();
-            for (const Spike& sp : spikes[p])
-              if (spike_subset[p][sp.neuron]) subset_scratch.push_back(sp);
-            if (!subset_scratch.empty()) sink.spikes(p, subset_scratch);
-          }
-        }
-      for (std::size_t r = 0; r < rate_pop.size(); ++r) {  // population rates, binned
-        rate_count[r] += static_cast<double>(spikes[rate_pop[r]].size());
-        const std::size_t bin = spec.rates[r].bin;
-        if ((k + 1) % bin == 0) {
-          const double n = static_cast<double>(pops[rate_pop[r]]->size());
-          sink.rate_sample(r, static_cast<double>(k + 1 - bin) * dt,
-                           rate_count[r] * 1000.0 / (n * static_cast<double>(bin) * dt));
-          rate_count[r] = 0;
-        }
-      }
-      if (progress && (k + 1) % kProgressEvery == 0) progress(t + dt, t_end);
+      end_step(sink, progress, k, spikes);
     }
-    if (progress) progress(t_end, t_end);
+  }
+
+  // The same steps as run_plain, with one team of threads for the whole run (a parallel
+  // region a step cost more than the work of 2 threads saved). Each thread owns a fixed
+  // range of every population's neurons: it applies the arrivals into its range and
+  // steps it, with no barrier in between, so a target's current is read back from the
+  // thread's own cache. Everything else (stimuli, sources, delivery, recording, the sink)
+  // runs on thread 0 between two barriers. A range's sums and steps do not depend on the
+  // other ranges, so the results are the same as run_plain's for any team size.
+  void run_team(RunSink& sink, const ProgressFn& progress, int team) {
+    Stimuli stim(spec);
+    std::vector<std::vector<double>> input(pops.size());
+    for (std::size_t p = 0; p < pops.size(); ++p) input[p].resize(pops[p]->size());
+    std::vector<std::vector<Spike>> spikes(pops.size());
+    const auto parts = static_cast<std::size_t>(team);
+    std::vector<std::vector<std::pair<std::size_t, std::size_t>>> range(pops.size());
+    for (std::size_t p = 0; p < pops.size(); ++p)
+      for (std::size_t part = 0; part < parts; ++part)
+        range[p].push_back(pops[p]->part_range(part, parts));
+    const double dt = spec.dt;
+    fill_input(0, stim, input);
+    if (net) net->emit_sources(0);
+    // Written by thread 0 only, read by all after a barrier (which flushes).
+    std::exception_ptr error;
+    bool stop = false;
+#pragma omp parallel num_threads(team)
+    {
+      const auto part = static_cast<std::size_t>(omp_get_thread_num());
+      for (std::size_t k = 0;; ++k) {
+        const double t = static_cast<double>(k) * dt;
+        if (net)
+          for (std::size_t p = 0; p < pops.size(); ++p)
+            net->arrive_range(k, p, range[p][part].first, range[p][part].second);
+        if (k == n_steps || samples_at(k)) {  // the traces read every range's arrivals
+#pragma omp barrier
+          if (part == 0) try {
+              sample(sink, k, t, input);
+            } catch (...) {
+              error = std::current_exception();
+              stop = true;
+            }
+#pragma omp barrier
+          if (stop || k == n_steps) break;
+        }
+        for (std::size_t p = 0; p < pops.size(); ++p)
+          pops[p]->advance_part(part, parts, t, no_input[p] ? std::span<const double>() : input[p]);
+#pragma omp barrier
+        if (part == 0) try {
+            if (net) net->clear_arrivals(k);
+            for (std::size_t p = 0; p < pops.size(); ++p) {
+              spikes[p].clear();
+              pops[p]->finish_step(spikes[p]);
+            }
+            end_step(sink, progress, k, spikes);
+            fill_input(k + 1, stim, input);
+            if (net) net->emit_sources(k + 1);
+          } catch (...) {
+            error = std::current_exception();
+            stop = true;
+          }
+#pragma omp barrier
+        if (stop) break;
+      }
+    }
+    if (error) std::rethrow_exception(error);
   }
 };
 

@@ -248,15 +248,23 @@ struct SynapticNetwork::Impl {
       ch.ring[(stamp + t.delay[s]) % L].events.push_back({t.target[s], count * t.weight_of(s)});
   }
 
-  // The arrivals of one slot: every weight w adds w / tau to its target's current.
-  void arrive(Channel& ch, Slot& slot) {
+  // The arrivals of one slot into the targets [lo, hi): every weight w adds w / tau to
+  // its target's current. A row's targets ascend, so its part in [lo, hi) is found by
+  // bisection; each target gets its weights in the same order whatever the range is cut
+  // into, so every sum is the same for any number of threads.
+  void arrive(Channel& ch, const Slot& slot, std::uint32_t lo, std::uint32_t hi) {
     if (slot.rows.empty() && slot.events.empty()) return;
     double* __restrict s0 = ch.jump;
     const double inv_tau = (ch.exact ? pops[ch.pop]->synaptic_scale(ch.exact_index) : 1.0) / ch.tau;
+    const bool whole = lo == 0 && hi == ch.n;
     for (const RowRef& r : slot.rows) {
       const auto& t = projections[r.projection].table;
       const std::uint32_t* __restrict tgt = t.target.data();
-      const std::size_t b = t.row[r.source], e = t.row[r.source + 1];
+      std::size_t b = t.row[r.source], e = t.row[r.source + 1];
+      if (!whole) {
+        b = static_cast<std::size_t>(std::lower_bound(tgt + b, tgt + e, lo) - tgt);
+        e = static_cast<std::size_t>(std::lower_bound(tgt + b, tgt + e, hi) - tgt);
+      }
       if (t.weight.empty()) {
         const double w = t.weight_const * r.count * inv_tau;
         for (std::size_t s = b; s < e; ++s) s0[tgt[s]] += w;
@@ -266,9 +274,24 @@ struct SynapticNetwork::Impl {
         for (std::size_t s = b; s < e; ++s) s0[tgt[s]] += k * w[s];
       }
     }
-    for (const Event& ev : slot.events) s0[ev.target] += ev.weight * inv_tau;
+    for (const Event& ev : slot.events)
+      if (whole || (ev.target >= lo && ev.target < hi)) s0[ev.target] += ev.weight * inv_tau;
+  }
+
+  static void clear(Slot& slot) {
     slot.rows.clear();
     slot.events.clear();
+  }
+
+  // The spike sources' spikes stamped k, queued on their projections.
+  void emit_sources(std::size_t k) {
+    for (std::size_t si = 0; si < sources.size(); ++si) {
+      if (proj_of_source[si].empty()) continue;
+      scratch.clear();
+      sources[si].emit(k, scratch);
+      for (auto pi : proj_of_source[si])
+        for (const auto& sp : scratch) push(pi, sp.neuron, k, sp.count);
+    }
   }
 
   Impl(const RunSpec& s, std::vector<std::unique_ptr<Population>>& pop_list, int threads)
@@ -341,19 +364,15 @@ struct SynapticNetwork::Impl {
   }
 
   void begin_step(std::size_t k, std::vector<std::vector<double>>& input) {
-    for (std::size_t si = 0; si < sources.size(); ++si) {
-      if (proj_of_source[si].empty()) continue;
-      scratch.clear();
-      sources[si].emit(k, scratch);
-      for (auto pi : proj_of_source[si])
-        for (const auto& sp : scratch) push(pi, sp.neuron, k, sp.count);
-    }
+    emit_sources(k);
     for (auto& ch : channels) {
       // Filtered channels: the cascade is carried from the previous step's start to this
       // one's here, before the arrivals, so that between begin_step calls it holds the
       // state at the current step's start (read by the "I_<channel>" traces).
       if (!ch.exact && k > 0) propagate(ch);
-      arrive(ch, ch.ring[k % ch.ring.size()]);
+      Slot& slot = ch.ring[k % ch.ring.size()];
+      arrive(ch, slot, 0, static_cast<std::uint32_t>(ch.n));
+      clear(slot);
       if (ch.exact) continue;
       const std::size_t n = ch.n, m = ch.order + 1;
       const double* __restrict s = ch.stage.data();
@@ -405,6 +424,23 @@ struct SynapticNetwork::Impl {
     }
   }
 };
+
+bool SynapticNetwork::splits() const {
+  return std::all_of(impl_->channels.begin(), impl_->channels.end(),
+                     [](const auto& ch) { return ch.exact; });
+}
+void SynapticNetwork::emit_sources(std::size_t k) {
+  impl_->emit_sources(k);
+}
+void SynapticNetwork::arrive_range(std::size_t k, std::size_t p, std::size_t lo, std::size_t hi) {
+  for (auto& ch : impl_->channels)
+    if (ch.pop == p)
+      impl_->arrive(ch, ch.ring[k % ch.ring.size()], static_cast<std::uint32_t>(lo),
+                    static_cast<std::uint32_t>(hi));
+}
+void SynapticNetwork::clear_arrivals(std::size_t k) {
+  for (auto& ch : impl_->channels) Impl::clear(ch.ring[k % ch.ring.size()]);
+}
 
 SynapticNetwork::SynapticNetwork(const RunSpec& s, std::vector<std::unique_ptr<Population>>& pops,
                                  int threads)

@@ -56,6 +56,15 @@ class SynapticNetwork {
   void begin_step(std::size_t k, std::vector<std::vector<double>>& input);
   // End of step k: delivers the populations' spikes of the step (stamped k + 1).
   void deliver(std::size_t k, const std::vector<std::vector<Spike>>& spikes);
+  // Team stepping (Simulation's parallel loop), the same as begin_step in three parts:
+  // emit_sources(k) on one thread; arrive_range(k, p, lo, hi) for disjoint ranges of
+  // population p's neurons, concurrently; clear_arrivals(k) on one thread once all ranges
+  // are done. Only when splits(): every channel is integrated by its population (none is
+  // filtered here into `input`).
+  bool splits() const;
+  void emit_sources(std::size_t k);
+  void arrive_range(std::size_t k, std::size_t p, std::size_t lo, std::size_t hi);
+  void clear_arrivals(std::size_t k);
   // Whether population p receives filtered (not exactly integrated) synaptic current
   // through its `input` each step.
   bool filters_into(std::size_t p) const;
