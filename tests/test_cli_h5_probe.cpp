@@ -18,6 +18,7 @@
 #include "tools/io/errors.hpp"
 #include "tools/io/h5_probe.hpp"
 #include "tools/io/model_file.hpp"
+#include "tools/io/output_file.hpp"
 
 using namespace ranvier;
 using namespace ranvier::test;
@@ -165,4 +166,29 @@ TEST_CASE("a run config's matrix file that crashes libhdf5 is refused at its key
   CHECK(r.err.find("net.yaml:11:") != std::string::npos);  // the matrix's file key
   CHECK(r.err.find("probably corrupt or truncated") != std::string::npos);
   CHECK(!fs::exists(dir / "out.h5"));
+}
+
+TEST_CASE("a model that cannot be written is reported under the output path, not the temporary") {
+  const fs::path dir = scratch("h5_write_error_path");
+  const std::string target = (dir / "model.h5").string();
+  io::OutputFile out(target, /*force=*/false);
+  CHECK(io::shown_path(out.temp_path()) == target);
+  CHECK(io::shown_path(target) == target);                   // not a temporary: unchanged
+  CHECK(io::shown_path((dir / ".x.h5.1.h.tmp").string()) ==  // another process's
+        (dir / ".x.h5.1.h.tmp").string());
+  // The temporary replaced by a directory: libhdf5 cannot create the file there.
+  fs::remove(out.temp_path());
+  fs::create_directory(out.temp_path());
+  io::ModelFile m;
+  m.spec.inputs = 1;
+  try {
+    io::write_model_file(out.temp_path(), m);
+    FAIL("writing over a directory succeeded");
+  } catch (const io::OutputError& e) {
+    const std::string message = e.what();
+    INFO(message);
+    CHECK(message.find("'" + target + "'") != std::string::npos);
+    CHECK(message.find(".tmp") == std::string::npos);
+  }
+  fs::remove(out.temp_path());
 }

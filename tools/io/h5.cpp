@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "tools/io/errors.hpp"
+#include "tools/io/output_file.hpp"
 
 namespace ranvier::io::h5 {
 
@@ -205,8 +206,11 @@ ErrorCause take_last_error() {
 
 namespace {
 
-std::string explain_cause(const ErrorCause& cause, const std::string& path,
+std::string explain_cause(const ErrorCause& cause, const std::string& file,
                           const std::string& action) {
+  // Writers write a hidden temporary that is renamed onto the output at the end: the
+  // message names the output the user gave, not ".run.h5.<pid>.<host>.tmp".
+  const std::string path = shown_path(file);
   const std::string& why = cause.text;
   const int en = cause.error_number;
   if (en == ENOSPC || en == EDQUOT || en == EFBIG)

@@ -161,8 +161,8 @@ void OutputFile::commit() {
   if (const int err = sync_file(temp_path_))
     throw OutputError(
         fmt::format("cannot write the finished output '{}' to disk: {}; is the "
-                    "disk full? '{}' was not changed",
-                    temp_path_, std::strerror(err), path_));
+                    "disk full? an earlier '{}' was not changed",
+                    path_, std::strerror(err), path_));
   if (std::rename(temp_path_.c_str(), path_.c_str()) != 0)
     throw OutputError(
         fmt::format("cannot move the finished output onto '{}': {}; '{}' was not "
@@ -189,6 +189,16 @@ bool OutputFile::commit_as(const std::string& other, std::string& why_not) {
   committed_ = true;
   sync_directory(other);
   return true;
+}
+
+std::string shown_path(const std::string& path) {
+  const fs::path p(path);
+  const std::string name = p.filename().string();
+  const std::string suffix = fmt::format(".{}.{}.tmp", ::getpid(), host_name());
+  if (name.size() <= 1 + suffix.size() || name[0] != '.' ||
+      name.compare(name.size() - suffix.size(), suffix.size(), suffix) != 0)
+    return path;
+  return (p.parent_path() / name.substr(1, name.size() - 1 - suffix.size())).string();
 }
 
 std::string partial_path(const std::string& path) {

@@ -47,6 +47,11 @@ class OutputFile {
   std::vector<std::string> removed_stale_;
 };
 
+// The output path a file name stands for in a message: an OutputFile's temporary of this
+// process (".run.h5.<pid>.<host>.tmp") becomes the path the user gave ("run.h5"), which
+// is what they know and can act on; any other path is returned as it is.
+std::string shown_path(const std::string& path);
+
 // "out/run.h5" -> "out/run.partial.h5" ("run" -> "run.partial").
 std::string partial_path(const std::string& path);
 
