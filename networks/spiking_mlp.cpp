@@ -256,6 +256,19 @@ struct SpikingMlp::Workspace {
   std::vector<unsigned char> settled;  // ... and whether that is final
 };
 
+SpikingMlp::Scratch::Scratch() : ws_(std::make_unique<Workspace>()) {}
+SpikingMlp::Scratch::~Scratch() = default;
+
+void SpikingMlp::run_batch(const Eigen::Ref<const Eigen::MatrixXf>& Xb, int first, int count,
+                           SpikingResults& out, const std::vector<char>& record,
+                           Scratch& scratch) const {
+  if (Xb.rows() != spec_.inputs || Xb.cols() < count || count > kBatch)
+    throw std::invalid_argument(fmt::format(
+        "run_batch: {} samples of {} inputs given for {} samples (at most {}) of {} inputs",
+        Xb.cols(), Xb.rows(), count, kBatch, spec_.inputs));
+  if (count > 0) simulate(Xb, 0, first, count, out, record, *scratch.ws_);
+}
+
 void SpikingMlp::run(const Eigen::Ref<const Eigen::MatrixXf>& X, int first, int count, int threads,
                      SpikingResults& out, const std::vector<char>& record) const {
   if (X.rows() != spec_.inputs)
@@ -273,15 +286,15 @@ void SpikingMlp::run(const Eigen::Ref<const Eigen::MatrixXf>& X, int first, int 
 #pragma omp for schedule(dynamic, 1)
     for (int bi = 0; bi < batches; ++bi) {
       const int f = first + bi * kBatch;
-      run_batch(X, f, std::min(kBatch, first + count - f), out, record, ws);
+      simulate(X, f, f, std::min(kBatch, first + count - f), out, record, ws);
     }
   }
   Eigen::setNbThreads(eigen_threads);
 }
 
-void SpikingMlp::run_batch(const Eigen::Ref<const Eigen::MatrixXf>& X, int first, int B,
-                           SpikingResults& out, const std::vector<char>& record,
-                           Workspace& ws) const {
+void SpikingMlp::simulate(const Eigen::Ref<const Eigen::MatrixXf>& X, int x_col, int first, int B,
+                          SpikingResults& out, const std::vector<char>& record,
+                          Workspace& ws) const {
   const SpikingMlpSpec& s = spec_;
   const int L = static_cast<int>(s.layers.size());
   const double dt = s.dt;
@@ -299,7 +312,7 @@ void SpikingMlp::run_batch(const Eigen::Ref<const Eigen::MatrixXf>& X, int first
     w.J.resize(N);
     Eigen::Map<Eigen::MatrixXd> J(w.J.data(), static_cast<Eigen::Index>(n), B);
     if (l == 0 && s.input == SpikeInput::current) {
-      ws.Xd = X.middleCols(first, B).cast<double>();  // kept: no allocation per batch
+      ws.Xd = X.middleCols(x_col, B).cast<double>();  // kept: no allocation per batch
       J.noalias() = s.layers[0].W * ws.Xd;
     } else
       J.setZero();
@@ -319,7 +332,7 @@ void SpikingMlp::run_batch(const Eigen::Ref<const Eigen::MatrixXf>& X, int first
       rng.seed(mlp::mix_seed(s.seed, 0x504f4953, static_cast<std::uint64_t>(first + j)));
       std::exponential_distribution<double> expo(1.0);
       for (std::size_t i = 0; i < n_in; ++i) {
-        const double x = std::clamp(static_cast<double>(X(static_cast<Eigen::Index>(i), first + j)),
+        const double x = std::clamp(static_cast<double>(X(static_cast<Eigen::Index>(i), x_col + j)),
                                     0.0, s.input_max);
         const double r = s.max_rate * x / s.input_max / 1000.0;  // spikes per ms
         ws.rate[j * n_in + i] = r;

@@ -29,6 +29,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -86,6 +87,8 @@ struct SpikingResults {
 };
 
 class SpikingMlp {
+  struct Workspace;  // a thread's buffers (spiking_mlp.cpp)
+
  public:
   explicit SpikingMlp(SpikingMlpSpec spec);  // checks (std::invalid_argument) and lowers
   const SpikingMlpSpec& spec() const { return spec_; }
@@ -101,6 +104,26 @@ class SpikingMlp {
   // Samples per batch of the vectorised kernel.
   static constexpr int kBatch = 32;
 
+  // A thread's buffers for run_batch, reused from batch to batch.
+  class Scratch {
+   public:
+    Scratch();
+    ~Scratch();
+    Scratch(const Scratch&) = delete;
+    Scratch& operator=(const Scratch&) = delete;
+
+   private:
+    friend class SpikingMlp;
+    std::unique_ptr<Workspace> ws_;
+  };
+  // One batch on the calling thread, for callers that schedule the batches themselves
+  // (spike-eval overlaps reading the test set and the rate network with them): samples
+  // first .. first + count - 1 (count <= kBatch), their inputs the columns of Xb. The
+  // same results as run() gives them. Inside a parallel region, or with
+  // Eigen::setNbThreads(1): the batch's matrix product must not start threads.
+  void run_batch(const Eigen::Ref<const Eigen::MatrixXf>& Xb, int first, int count,
+                 SpikingResults& out, const std::vector<char>& record, Scratch& scratch) const;
+
  private:
   struct Lowered {
     // (n_out, n_in): the charge w of a spike arriving through each synapse, in float as
@@ -112,9 +135,9 @@ class SpikingMlp {
     double P21 = 0;        // coupling of I into V over dt (models/psc_filter.hpp)
     bool synaptic = true;  // receives spikes (all but layer 0 with current input)
   };
-  struct Workspace;
-  void run_batch(const Eigen::Ref<const Eigen::MatrixXf>& X, int first, int count,
-                 SpikingResults& out, const std::vector<char>& record, Workspace& ws) const;
+  // Samples first .. first + count - 1, their inputs X's columns from x_col.
+  void simulate(const Eigen::Ref<const Eigen::MatrixXf>& X, int x_col, int first, int count,
+                SpikingResults& out, const std::vector<char>& record, Workspace& ws) const;
 
   SpikingMlpSpec spec_;
   std::vector<Lowered> low_;

@@ -4,6 +4,7 @@
 
 #include <zlib.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
@@ -81,6 +82,50 @@ TEST_CASE("IDX: a truncated file") {
   CHECK_THROWS_WITH_AS(io::read_idx(p), doctest::Contains("truncated IDX file: 7840 data bytes"),
                        io::DataError);
   CHECK_THROWS_WITH_AS(io::read_idx(p), doctest::Contains("truncated.gz"), io::DataError);
+}
+
+TEST_CASE(
+    "IDX: read in pieces, the same bytes as whole, each piece announced once it is in place") {
+  // 5000 items of 3 bytes, not all equal, gzipped: IdxReader::read_data in pieces of
+  // 4096 bytes (spike-eval's streaming) against read_idx.
+  std::vector<std::uint8_t> b = idx_bytes({5000, 3}, 0);
+  for (int k = 0; k < 15000; ++k) b.push_back(static_cast<std::uint8_t>(k * 7919 % 251));
+  const std::string p = write_gz("pieces.gz", b);
+  const io::IdxArray whole = io::read_idx(p);
+  io::IdxReader r(p);
+  CHECK(r.dims() == std::vector<int>{5000, 3});
+  REQUIRE(r.data_bytes() == 15000);
+  std::vector<std::uint8_t> out(r.data_bytes(), 0);
+  std::vector<std::size_t> done;
+  bool in_place = true;  // every announced byte already holds its value
+  r.read_data(
+      out.data(),
+      [&](std::size_t bytes) {
+        done.push_back(bytes);
+        in_place = in_place && std::equal(out.begin(), out.begin() + static_cast<long>(bytes),
+                                          whole.data.begin());
+      },
+      4096);
+  CHECK(out == whole.data);
+  CHECK(done == std::vector<std::size_t>{4096, 8192, 12288, 15000});
+  CHECK(in_place);
+}
+
+TEST_CASE(
+    "IDX: a header announcing more data than the file can hold is refused before allocating") {
+  // 2^31 - 1 items of 2 bytes (4 GiB) in a 26-byte file: no deflate stream or plain file
+  // of that size holds them, so nothing is allocated for them (read_idx allocates
+  // data_bytes() before reading), and the message counts what is there.
+  const std::string p = write_file("overclaim", idx_bytes({0x7fffffff, 2}, 14));
+  CHECK_THROWS_WITH_AS(io::read_idx(p),
+                       doctest::Contains("truncated IDX file: 4294967294 data bytes expected, "
+                                         "14 present"),
+                       io::DataError);
+  // 2 MiB announced in a file that could hold them compressed, against a bound of 1 MiB.
+  const std::string q = write_file("over-bound", idx_bytes({1 << 20, 2}, 4096));
+  CHECK_THROWS_WITH_AS(io::IdxReader(q, std::size_t{1} << 20),
+                       doctest::Contains("announces 2097152 data bytes, more than any data set"),
+                       io::DataError);
 }
 
 TEST_CASE("IDX: a wrong magic number") {

@@ -2,11 +2,18 @@
 // (networks/spiking_mlp.hpp) on its test set, with the rate network's accuracy beside the
 // spiking one's. The data come from the model's stored config (or --data), loaded by
 // tools/io as `ranvier eval` does; the result file is tools/io/spike_eval_file.hpp.
+#include <omp.h>
+
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
+#include <exception>
+#include <limits>
+#include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <fmt/format.h>
@@ -96,31 +103,62 @@ void spike_eval(const SpikeEvalCommand& o, Context& ctx) {
   }
   cfg.network = m.spec;
   cfg.inputs_given = true;
+  // Fashion-MNIST-like IDX test files are read as bytes while the first batches run:
+  // thread 0 gunzips the images (the first step of their IdxReader::read_data), the
+  // batches wait for their own images only, and each converts them to float as it starts
+  // (X = byte * scale, as load_idx_dataset and the config's scale give them). Other
+  // sources are loaded whole first, as `ranvier eval` loads them.
   io::TrainData data;
   const io::DataConfig& dc = cfg.data;
+  std::unique_ptr<io::IdxReader> images;
+  std::vector<std::uint8_t> pixels;  // (n, features) row-major, filled by the reader
   if (dc.source == "idx" && !dc.test_images.empty()) {
     // Only the test files: load_train_data would read the whole training set first
     // (60000 images for Fashion-MNIST), which costs more than simulating the test set.
+    images = std::make_unique<io::IdxReader>(dc.test_images);
     data.test =
-        io::load_idx_dataset(dc.test_images, dc.test_labels, dc.classes, 1.0, dc.limit_test);
-    if (dc.scale != 1.0) data.test.X *= static_cast<float>(dc.scale);
+        io::load_idx_labels(*images, dc.test_images, dc.test_labels, dc.classes, dc.limit_test);
     io::check_network_matches(cfg, data.test);
+    pixels.resize(images->data_bytes());
   } else {
     data = io::load_train_data(cfg);
   }
-  const mlp::Dataset& d = data.test.size() > 0 ? data.test : data.train;
-  const char* set_name = data.test.size() > 0 ? "test" : "training";
+  const bool test_set = images || data.test.size() > 0;
+  const mlp::Dataset& d = test_set ? data.test : data.train;
+  const char* set_name = test_set ? "test" : "training";
+  const int n_all = images ? static_cast<int>(d.labels.size()) : d.size();
   if (!d.classification())
     throw io::UserError(
         fmt::format("spike-eval decodes classes, but the {} set of {} has values, "
                     "not class labels",
                     set_name, o.data.empty() ? o.model : o.data));
-  const int n = o.samples > 0 ? std::min(o.samples, d.size()) : d.size();
+  const int n = o.samples > 0 ? std::min(o.samples, n_all) : n_all;
+  const int features = d.features();
+  const float scale = static_cast<float>(dc.scale);
+  // Columns first .. first + count - 1 of the test set's X, into Xb.
+  auto inputs = [&](int first, int count, Eigen::MatrixXf& Xb) {
+    Xb.resize(features, count);
+    if (!images) {
+      Xb = d.X.middleCols(first, count);
+      return;
+    }
+    const std::uint8_t* p = pixels.data() + static_cast<std::size_t>(first) * features;
+    float* x = Xb.data();
+    const std::size_t m = static_cast<std::size_t>(count) * features;
+    if (dc.scale != 1.0)
+      for (std::size_t k = 0; k < m; ++k) x[k] = static_cast<float>(p[k]) * scale;
+    else
+      for (std::size_t k = 0; k < m; ++k) x[k] = static_cast<float>(p[k]);
+  };
 
   s = networks::spiking_spec(m.spec, m.params, s);
+  const bool stream = images && s.input == networks::SpikeInput::current;
+  if (images && !stream) images->read_data(pixels.data());  // Poisson: the maximum first
   if (s.input == networks::SpikeInput::poisson) {
-    s.input_max = d.X.leftCols(n).maxCoeff();
-    if (d.X.leftCols(n).minCoeff() < 0)
+    Eigen::MatrixXf X;
+    inputs(0, n, X);
+    s.input_max = X.maxCoeff();
+    if (X.minCoeff() < 0)
       throw io::UserError(
           "Poisson input needs inputs >= 0 (a rate cannot be negative); use --input current");
     if (!(s.input_max > 0)) s.input_max = 1;
@@ -132,18 +170,8 @@ void spike_eval(const SpikeEvalCommand& o, Context& ctx) {
   std::optional<io::OutputFile> file;
   if (!o.output.empty()) file.emplace(o.output, o.force);  // checked before the long part
 
-  // The rate network on the same samples (hard LIF rate: evaluation mode).
-  mlp::set_threads(threads);
-  mlp::Network<float> rate(m.spec, /*training=*/false);
-  rate.params() = m.params;
-  std::vector<int> labels(static_cast<std::size_t>(n)), rate_class;
+  std::vector<int> labels(static_cast<std::size_t>(n)), rate_class(static_cast<std::size_t>(n));
   for (int j = 0; j < n; ++j) labels[j] = d.labels[static_cast<std::size_t>(j)];
-  for (int f = 0; f < n; f += 1000) {
-    const int c = std::min(1000, n - f);
-    const auto out = rate.predict(d.X.middleCols(f, c));
-    const auto cls = mlp::predicted_classes(out);
-    rate_class.insert(rate_class.end(), cls.begin(), cls.end());
-  }
 
   if (!ctx.quiet)
     fmt::print(stderr,
@@ -168,15 +196,57 @@ void spike_eval(const SpikeEvalCommand& o, Context& ctx) {
   }
   Progress progress("spike-eval", ctx.quiet);
   const auto start = std::chrono::steady_clock::now();
-  // Blocks of samples between which Ctrl-C and progress are looked at: a few hundred
-  // milliseconds of work each.
-  const int block = std::max(64, 2 * networks::SpikingMlp::kBatch * threads *
-                                     std::max(1, static_cast<int>(2000.0 / (s.duration / s.dt))));
-  for (int f = 0; f < n; f += block) {
-    throw_if_interrupted("spike-eval stopped; nothing written");
-    net.run(d.X, f, std::min(block, n - f), threads, res, record);
-    progress.update(std::min(n, f + block), n, "samples");
+  // One work item a batch of kBatch samples: its images, its spiking simulation and the
+  // rate network (hard LIF rate: evaluation mode) on the same inputs, so both threads are
+  // busy from the first batch to the last and the tail is one batch. Both results depend
+  // only on the batch's samples, so they are the same for any thread count.
+  constexpr int kBatch = networks::SpikingMlp::kBatch;
+  const int batches = (n + kBatch - 1) / kBatch;
+  const std::size_t need_all = static_cast<std::size_t>(n) * features;
+  std::atomic<std::size_t> ready{stream ? 0 : need_all};  // image bytes in place
+  std::atomic<bool> stop{false};                          // a failed read or Ctrl-C
+  std::atomic<int> done{0};
+  std::exception_ptr failure;
+  Eigen::initParallel();
+  const int eigen_threads = Eigen::nbThreads();
+  Eigen::setNbThreads(1);  // the batches are the parallel unit
+#pragma omp parallel num_threads(threads)
+  {
+    const bool main_thread = omp_get_thread_num() == 0;
+    if (stream && main_thread) {
+      try {
+        images->read_data(pixels.data(), [&](std::size_t bytes) {
+          ready.store(bytes, std::memory_order_release);
+        });
+      } catch (...) {
+        failure = std::current_exception();
+        stop = true;
+      }
+      ready.store(std::numeric_limits<std::size_t>::max(), std::memory_order_release);
+    }
+    mlp::Network<float> rate(m.spec, /*training=*/false);
+    rate.params() = m.params;
+    networks::SpikingMlp::Scratch scratch;
+    Eigen::MatrixXf Xb;
+#pragma omp for schedule(dynamic, 1) nowait
+    for (int bi = 0; bi < batches; ++bi) {
+      if (stop.load(std::memory_order_relaxed)) continue;
+      const int first = bi * kBatch, count = std::min(kBatch, n - first);
+      const std::size_t need = static_cast<std::size_t>(first + count) * features;
+      while (ready.load(std::memory_order_acquire) < need) std::this_thread::yield();
+      if (stop.load(std::memory_order_relaxed)) continue;
+      inputs(first, count, Xb);
+      net.run_batch(Xb, first, count, res, record, scratch);
+      const std::vector<int> cls = mlp::predicted_classes(rate.predict(Xb));
+      std::copy(cls.begin(), cls.end(), rate_class.begin() + first);
+      const int now = done.fetch_add(count) + count;
+      if (interrupted()) stop = true;
+      if (main_thread) progress.update(now, n, "samples");
+    }
   }
+  Eigen::setNbThreads(eigen_threads);
+  if (failure) std::rethrow_exception(failure);
+  throw_if_interrupted("spike-eval stopped; nothing written");
   progress.finish();
   const double wall =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

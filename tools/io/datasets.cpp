@@ -1,5 +1,6 @@
 #include "tools/io/datasets.hpp"
 
+#include <sys/stat.h>
 #include <zlib.h>
 
 #include <algorithm>
@@ -170,91 +171,184 @@ void check_labels(const std::vector<int>& labels, int classes, const std::string
                                   source, labels[i], i, classes - 1));
 }
 
-IdxArray read_idx(const std::string& path) {
-  const std::vector<std::uint8_t> bytes = read_maybe_gzip(path);
-  if (bytes.size() < 4)
-    throw DataError(
-        fmt::format("{}: truncated IDX file: {} bytes, not even a header", path, bytes.size()));
-  if (bytes[0] != 0 || bytes[1] != 0)
-    throw DataError(fmt::format(
-        "{}: not an IDX file: wrong magic number (first bytes {:02x} {:02x}, expected 00 00)", path,
-        bytes[0], bytes[1]));
-  if (bytes[2] != 0x08)
-    throw DataError(fmt::format(
-        "{}: IDX data type 0x{:02x} is not supported (only unsigned bytes, 0x08)", path, bytes[2]));
-  const int rank = bytes[3];
-  if (rank < 1 || rank > 4)
-    throw DataError(fmt::format("{}: IDX file with {} dimensions (1 to 4 expected)", path, rank));
-  const std::size_t header = 4 + 4 * static_cast<std::size_t>(rank);
-  if (bytes.size() < header)
-    throw DataError(fmt::format("{}: truncated IDX file: header of {} bytes, file has {}", path,
-                                header, bytes.size()));
-  IdxArray a;
-  const std::size_t have = bytes.size() - header;
-  // Four 32-bit dimensions can overflow 64 bits and wrap to the size of the data (then
-  // the dimensions, negative as ints, were used as counts): the product is checked.
-  std::size_t count = 1;
-  bool overflow = false;
-  for (int i = 0; i < rank; ++i) {
-    const std::uint8_t* p = bytes.data() + 4 + 4 * i;
-    const std::uint32_t d = (std::uint32_t(p[0]) << 24) | (std::uint32_t(p[1]) << 16) |
-                            (std::uint32_t(p[2]) << 8) | std::uint32_t(p[3]);
-    if (d > static_cast<std::uint32_t>(std::numeric_limits<int>::max()))
+IdxReader::IdxReader(const std::string& path, std::size_t max_bytes)
+    : path_(path), max_bytes_(max_bytes) {
+  gz_ = gzopen(path.c_str(), "rb");
+  if (!gz_) throw DataError(fmt::format("{}: cannot open: {}", path, std::strerror(errno)));
+  gzbuffer(gz_, 1 << 17);  // fewer reads of the compressed file
+  try {
+    std::uint8_t head[4 + 4 * 4];
+    const std::size_t got = read_some(head, 4);
+    if (got < 4)
       throw DataError(
-          fmt::format("{}: IDX dimension {} is {}, more than any real data set", path, i, d));
-    a.dims.push_back(static_cast<int>(d));
-    if (d != 0 && count > std::numeric_limits<std::size_t>::max() / d)
-      overflow = true;
-    else
-      count *= d;
+          fmt::format("{}: truncated IDX file: {} bytes, not even a header", path, got));
+    if (head[0] != 0 || head[1] != 0)
+      throw DataError(fmt::format(
+          "{}: not an IDX file: wrong magic number (first bytes {:02x} {:02x}, expected 00 00)",
+          path, head[0], head[1]));
+    if (head[2] != 0x08)
+      throw DataError(
+          fmt::format("{}: IDX data type 0x{:02x} is not supported (only unsigned bytes, 0x08)",
+                      path, head[2]));
+    const int rank = head[3];
+    if (rank < 1 || rank > 4)
+      throw DataError(fmt::format("{}: IDX file with {} dimensions (1 to 4 expected)", path, rank));
+    const std::size_t header = 4 + 4 * static_cast<std::size_t>(rank);
+    const std::size_t got_dims = read_some(head + 4, header - 4);
+    if (got_dims < header - 4)
+      throw DataError(fmt::format("{}: truncated IDX file: header of {} bytes, file has {}", path,
+                                  header, 4 + got_dims));
+    // Four 32-bit dimensions can overflow 64 bits and wrap to the size of the data (then
+    // the dimensions, negative as ints, were used as counts): the product is checked.
+    bool overflow = false;
+    for (int i = 0; i < rank; ++i) {
+      const std::uint8_t* p = head + 4 + 4 * i;
+      const std::uint32_t d = (std::uint32_t(p[0]) << 24) | (std::uint32_t(p[1]) << 16) |
+                              (std::uint32_t(p[2]) << 8) | std::uint32_t(p[3]);
+      if (d > static_cast<std::uint32_t>(std::numeric_limits<int>::max()))
+        throw DataError(
+            fmt::format("{}: IDX dimension {} is {}, more than any real data set", path, i, d));
+      dims_.push_back(static_cast<int>(d));
+      if (d != 0 && count_ > std::numeric_limits<std::size_t>::max() / d)
+        overflow = true;
+      else
+        count_ *= d;
+    }
+    if (std::find(dims_.begin(), dims_.end(), 0) != dims_.end())
+      count_ = 0;
+    else if (overflow)
+      throw DataError(
+          fmt::format("{}: truncated IDX file: the dimensions in its header need more "
+                      "than 2^64 data bytes, {} present",
+                      path, skip_rest()));
+    // The data are not read yet, but the caller allocates data_bytes(): a header that
+    // announces more than the file can hold (deflate expands at most 1032:1; a plain file
+    // holds its size) is found out now, by counting what is there, not by allocating
+    // gigabytes for a small file (fuzz_idx).
+    struct stat st {};
+    if (::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
+        count_ / 1032 > static_cast<std::size_t>(st.st_size))
+      throw DataError(fmt::format("{}: truncated IDX file: {} data bytes expected, {} present",
+                                  path, count_, skip_rest()));
+    if (count_ > max_bytes_ - std::min(max_bytes_, header))
+      throw DataError(
+          fmt::format("{}: its IDX header announces {} data bytes, more than any data set this "
+                      "reader is for ({} bytes at most): is it the right file?",
+                      path, count_, max_bytes_));
+  } catch (...) {
+    gzclose(gz_);
+    throw;
   }
-  if (std::find(a.dims.begin(), a.dims.end(), 0) != a.dims.end())
-    count = 0;
-  else if (overflow)
-    throw DataError(
-        fmt::format("{}: truncated IDX file: the dimensions in its header need more "
-                    "than 2^64 data bytes, {} present",
-                    path, have));
-  if (have < count)
-    throw DataError(fmt::format("{}: truncated IDX file: {} data bytes expected, {} present", path,
-                                count, have));
-  if (have > count)
+}
+
+IdxReader::~IdxReader() {
+  if (gz_) gzclose(gz_);
+}
+
+std::size_t IdxReader::read_some(std::uint8_t* out, std::size_t bytes) {
+  std::size_t got = 0;
+  while (got < bytes) {
+    const unsigned piece = static_cast<unsigned>(std::min<std::size_t>(bytes - got, 1 << 30));
+    const int n = gzread(gz_, out + got, piece);
+    if (n < 0) {
+      int code = 0;
+      const std::string msg = gzerror(gz_, &code);
+      throw DataError(fmt::format("{}: corrupt or truncated gzip data ({})", path_, msg));
+    }
+    if (n == 0) break;
+    got += static_cast<std::size_t>(n);
+    decompressed_ += static_cast<std::size_t>(n);
+    if (decompressed_ > max_bytes_)
+      throw DataError(fmt::format(
+          "{}: holds more than {} bytes (decompressed), more than any data set this reader "
+          "is for (Fashion-MNIST's training images are 47 MB): is it the right file?",
+          path_, max_bytes_));
+  }
+  if (got < bytes) {  // the end: a gzip stream that stopped early is an error, not an end
+    int code = 0;
+    const std::string msg = gzerror(gz_, &code);
+    if (code != Z_OK && code != Z_STREAM_END)
+      throw DataError(fmt::format("{}: corrupt or truncated gzip data ({})", path_, msg));
+  }
+  return got;
+}
+
+std::size_t IdxReader::skip_rest() {
+  std::vector<std::uint8_t> sink(1 << 16);
+  std::size_t total = 0;
+  for (std::size_t n; (n = read_some(sink.data(), sink.size())) > 0;) total += n;
+  return total;
+}
+
+void IdxReader::read_data(std::uint8_t* out, const std::function<void(std::size_t)>& done,
+                          std::size_t piece) {
+  std::size_t have = 0;
+  while (have < count_) {
+    const std::size_t want = std::min(piece, count_ - have);
+    const std::size_t n = read_some(out + have, want);
+    have += n;
+    if (n < want)
+      throw DataError(fmt::format("{}: truncated IDX file: {} data bytes expected, {} present",
+                                  path_, count_, have));
+    if (done) done(have);
+  }
+  std::uint8_t probe[1];
+  if (read_some(probe, 1) > 0) {
+    const std::size_t extra = 1 + skip_rest();
     throw DataError(
         fmt::format("{}: {} bytes after the IDX data ({} expected): not an IDX file "
                     "of the dimensions in its header",
-                    path, have - count, count));
-  a.data.assign(bytes.begin() + static_cast<std::ptrdiff_t>(header), bytes.end());
+                    path_, extra, count_));
+  }
+}
+
+IdxArray read_idx(const std::string& path) {
+  IdxReader r(path);
+  IdxArray a;
+  a.dims = r.dims();
+  a.data.resize(r.data_bytes());
+  r.read_data(a.data.data());
   return a;
+}
+
+mlp::Dataset load_idx_labels(const IdxReader& im, const std::string& images,
+                             const std::string& labels, int classes, int limit) {
+  const IdxArray lb = read_idx(labels);
+  if (im.dims().size() < 2)
+    throw DataError(fmt::format("{}: images must have at least 2 dimensions (n, features), not {}",
+                                images, im.dims().size()));
+  if (lb.dims.size() != 1)
+    throw DataError(
+        fmt::format("{}: labels must have 1 dimension, not {}", labels, lb.dims.size()));
+  if (im.dims()[0] != lb.dims[0])
+    throw DataError(fmt::format("{} has {} images but {} has {} labels: the counts must agree",
+                                images, im.dims()[0], labels, lb.dims[0]));
+  int n = im.dims()[0];
+  if (limit > 0) n = std::min(n, limit);
+  const int features = static_cast<int>(im.data_bytes() / std::max(im.dims()[0], 1));
+  mlp::Dataset d;
+  d.X.resize(features, 0);
+  d.labels.assign(lb.data.begin(), lb.data.begin() + n);
+  if (im.dims().size() == 3) {
+    d.image_h = im.dims()[1];
+    d.image_w = im.dims()[2];
+  }
+  fill_label_targets(d, classes, classes, labels);
+  return d;
 }
 
 mlp::Dataset load_idx_dataset(const std::string& images, const std::string& labels, int classes,
                               double scale, int limit) {
-  const IdxArray im = read_idx(images);
-  const IdxArray lb = read_idx(labels);
-  if (im.dims.size() < 2)
-    throw DataError(fmt::format("{}: images must have at least 2 dimensions (n, features), not {}",
-                                images, im.dims.size()));
-  if (lb.dims.size() != 1)
-    throw DataError(
-        fmt::format("{}: labels must have 1 dimension, not {}", labels, lb.dims.size()));
-  if (im.dims[0] != lb.dims[0])
-    throw DataError(fmt::format("{} has {} images but {} has {} labels: the counts must agree",
-                                images, im.dims[0], labels, lb.dims[0]));
-  int n = im.dims[0];
-  if (limit > 0) n = std::min(n, limit);
-  const int features = static_cast<int>(im.data.size() / std::max(im.dims[0], 1));
-  mlp::Dataset d;
+  IdxReader im(images);
+  mlp::Dataset d = load_idx_labels(im, images, labels, classes, limit);
+  std::vector<std::uint8_t> pixels(im.data_bytes());
+  im.read_data(pixels.data());
+  const int n = static_cast<int>(d.labels.size()), features = d.features();
   d.X.resize(features, n);
   const float s = static_cast<float>(scale);
   for (int j = 0; j < n; ++j)
     for (int i = 0; i < features; ++i)
-      d.X(i, j) = s * static_cast<float>(im.data[static_cast<std::size_t>(j) * features + i]);
-  d.labels.assign(lb.data.begin(), lb.data.begin() + n);
-  if (im.dims.size() == 3) {
-    d.image_h = im.dims[1];
-    d.image_w = im.dims[2];
-  }
-  fill_label_targets(d, classes, classes, labels);
+      d.X(i, j) = s * static_cast<float>(pixels[static_cast<std::size_t>(j) * features + i]);
   return d;
 }
 

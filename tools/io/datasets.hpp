@@ -5,10 +5,13 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
 #include "networks/mlp/data.hpp"
+
+struct gzFile_s;  // zlib's
 
 namespace ranvier::io {
 
@@ -24,6 +27,36 @@ IdxArray read_idx(const std::string& path);
 // Bytes of a data file, gunzipped when it is gzip; a DataError past `max_bytes` (a small
 // gzip file can decompress to any size).
 inline constexpr std::size_t kMaxDecompressedBytes = std::size_t{4} << 30;
+
+// An IDX file of unsigned bytes read in two parts: the constructor reads and checks the
+// header, read_data() then decompresses the data into the caller's buffer piece by piece
+// and says after each piece how many bytes are in place, so a consumer can start on the
+// first items while the rest are decompressed (spike-eval simulates the first test images
+// during the gunzip of the others). read_idx() is this in one call. Every problem is a
+// DataError naming the file: those of the header at construction; truncated data, bytes
+// past the data, corrupt gzip data or more than `max_bytes` decompressed from read_data().
+class IdxReader {
+ public:
+  explicit IdxReader(const std::string& path, std::size_t max_bytes = kMaxDecompressedBytes);
+  ~IdxReader();
+  IdxReader(const IdxReader&) = delete;
+  IdxReader& operator=(const IdxReader&) = delete;
+  const std::vector<int>& dims() const { return dims_; }  // dims[0]: the number of items
+  std::size_t data_bytes() const { return count_; }       // prod(dims)
+  // Fills out[0, data_bytes()), calling done(bytes in place) after each `piece` bytes.
+  void read_data(std::uint8_t* out, const std::function<void(std::size_t)>& done = {},
+                 std::size_t piece = std::size_t{1} << 18);
+
+ private:
+  std::size_t read_some(std::uint8_t* out, std::size_t bytes);  // fewer only at the end
+  std::size_t skip_rest();                                      // bytes left, read and dropped
+  std::string path_;
+  std::size_t max_bytes_;
+  ::gzFile_s* gz_ = nullptr;
+  std::vector<int> dims_;
+  std::size_t count_ = 1;         // data bytes the header announces
+  std::size_t decompressed_ = 0;  // bytes read so far, header included
+};
 std::vector<std::uint8_t> read_data_file(const std::string& path,
                                          std::size_t max_bytes = kMaxDecompressedBytes);
 
@@ -31,6 +64,12 @@ std::vector<std::uint8_t> read_data_file(const std::string& path,
 // one-hot targets over `classes`. `limit` > 0 keeps only the first `limit` samples.
 mlp::Dataset load_idx_dataset(const std::string& images, const std::string& labels, int classes,
                               double scale, int limit = 0);
+// What load_idx_dataset does but the images' conversion: the labels read and checked
+// against the images (counts, classes), targets, image size, and X with the images'
+// feature count but no columns. For a caller that reads the images itself from `images`
+// (opened on the file `images_path`) and converts them as it goes.
+mlp::Dataset load_idx_labels(const IdxReader& images, const std::string& images_path,
+                             const std::string& labels, int classes, int limit = 0);
 
 struct CsvOptions {
   char delimiter = ',';
