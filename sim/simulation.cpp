@@ -14,6 +14,7 @@
 #include "models/param_check.hpp"
 #include "sim/stimulus.hpp"
 #include "sim/synapses.hpp"
+#include "sim/team_barrier.hpp"
 
 namespace ranvier::sim {
 namespace {
@@ -498,6 +499,7 @@ struct Simulation::Impl {
     // Written by thread 0 only, read by all after a barrier (which flushes).
     std::exception_ptr error;
     bool stop = false;
+    detail::TeamBarrier barrier(static_cast<unsigned>(team));
 #pragma omp parallel num_threads(team)
     {
       const auto part = static_cast<std::size_t>(omp_get_thread_num());
@@ -507,19 +509,19 @@ struct Simulation::Impl {
           for (std::size_t p = 0; p < pops.size(); ++p)
             net->arrive_range(k, p, range[p][part].first, range[p][part].second);
         if (k == n_steps || samples_at(k)) {  // the traces read every range's arrivals
-#pragma omp barrier
+          barrier.wait();
           if (part == 0) try {
               sample(sink, k, t, input);
             } catch (...) {
               error = std::current_exception();
               stop = true;
             }
-#pragma omp barrier
+          barrier.wait();
           if (stop || k == n_steps) break;
         }
         for (std::size_t p = 0; p < pops.size(); ++p)
           pops[p]->advance_part(part, parts, t, no_input[p] ? std::span<const double>() : input[p]);
-#pragma omp barrier
+        barrier.wait();
         if (part == 0) try {
             if (net) net->clear_arrivals(k);
             for (std::size_t p = 0; p < pops.size(); ++p) {
@@ -533,7 +535,7 @@ struct Simulation::Impl {
             error = std::current_exception();
             stop = true;
           }
-#pragma omp barrier
+        barrier.wait();
         if (stop) break;
       }
     }
