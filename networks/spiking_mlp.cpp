@@ -1,6 +1,7 @@
 #include "networks/spiking_mlp.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -239,6 +240,9 @@ struct SpikingMlp::Workspace {
     std::vector<double> V, ref, I, J;  // (n, batch), column-major: x = s * n + i
     std::vector<float> A[2];           // arriving charge, (n, batch): at t_k in A[k % 2]
     std::vector<unsigned char> special;
+    // Neurons x of the arrays above -> (sample, neuron) index s * n + i; empty when they
+    // are all there in that order (see the compaction in simulate()).
+    std::vector<int> index;
   };
   std::vector<Layer> layers;
   std::vector<double> Isum;    // (n_out, batch): output current summed over the window
@@ -317,6 +321,27 @@ void SpikingMlp::simulate(const Eigen::Ref<const Eigen::MatrixXf>& X, int x_col,
     } else
       J.setZero();
     J.colwise() += s.layers[l].b;
+    // A neuron without synaptic input whose constant current is below threshold never
+    // fires: from V = 0, V = J + (V - J) P stays <= J < V_th, in floating point too (J
+    // plus a term <= 0). With current input and later layers to feed, most of the first
+    // layer's neurons are such (the ones the rate network's LIF curve puts at 0 Hz): its
+    // arrays keep only the others, in the same order, so every step's passes and the
+    // spikes (their order of delivery included) are unchanged. Not for a one-layer network,
+    // whose decoding reads J.
+    w.index.clear();
+    if (!low_[l].synaptic && l < L - 1) {
+      const double th = s.layers[l].threshold;
+      std::size_t m = 0;
+      for (std::size_t x = 0; x < N; ++x)
+        if (!(w.J[x] < th)) {
+          w.J[m++] = w.J[x];
+          w.index.push_back(static_cast<int>(x));
+        }
+      w.J.resize(m);
+      w.V.assign(m, 0.0);
+      w.ref.assign(m, 0.0);
+      w.special.assign(m + 8, 0);
+    }
   }
   const std::size_t n_out = static_cast<std::size_t>(s.layers.back().W.rows());
   ws.Isum.assign(n_out * static_cast<std::size_t>(B), 0.0);
@@ -404,17 +429,20 @@ void SpikingMlp::simulate(const Eigen::Ref<const Eigen::MatrixXf>& X, int x_col,
       // The flags eight at a time (special is padded): most words are all zero. Neurons
       // whose refractory period ends inside the step (half the flagged ones: one step
       // after each spike, with tau_ref < 2 dt) are set aside for the vectorised pass below.
+      // A flag is a byte 0 or 1, so in a little-endian word the lowest set bit is the next
+      // flagged neuron's: the words are walked bit by bit, in increasing x as before.
+      static_assert(std::endian::native == std::endian::little);
+      const int* index = w.index.empty() ? nullptr : w.index.data();
       for (std::size_t x0 = 0; x0 < N; x0 += 8) {
         std::uint64_t word;
         std::memcpy(&word, w.special.data() + x0, 8);
-        if (!word) continue;
-        for (std::size_t x = x0; x < std::min(x0 + 8, N); ++x) {
-          if (!w.special[x]) continue;
+        for (; word; word &= word - 1) {
+          const std::size_t x = x0 + (static_cast<std::size_t>(std::countr_zero(word)) >> 3);
           if (w.ref[x] > 0) {
             ws.ending.push_back(static_cast<int>(x));
             continue;
           }
-          const int xi = static_cast<int>(x);
+          const int xi = index ? index[x] : static_cast<int>(x);
           auto emit = [&](double ts) { ws.fired.push_back({xi, ts}); };
           if (syn)
             slow_syn(c, w.J[x], w.I[x], w.V[x], w.ref[x], t, emit);
@@ -461,7 +489,7 @@ void SpikingMlp::simulate(const Eigen::Ref<const Eigen::MatrixXf>& X, int x_col,
             w.ref[x] = 0.0;
             continue;
           }
-          const int xi = idx[k];
+          const int xi = index ? index[idx[k]] : idx[k];
           auto emit = [&](double ts) { ws.fired.push_back({xi, ts}); };
           if (syn)
             slow_syn(c, w.J[x], w.I[x], w.V[x], w.ref[x], t, emit);

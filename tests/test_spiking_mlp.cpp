@@ -181,6 +181,11 @@ void compare_with_engine(double tau_m, double tau_s, double dt) {
   Eigen::MatrixXf X(6, 1);
   X << 0.9f, 0.1f, 0.5f, 1.0f, 0.25f, 0.75f;
   const SpikingMlp net(s);
+  // The kernel keeps only the first layer's neurons that can fire (J >= V_th): the
+  // comparison covers that only if both kinds are there.
+  const Eigen::ArrayXd J0 = s.layers[0].W * X.col(0).cast<double>() + s.layers[0].b;
+  CHECK((J0 < s.layers[0].threshold).any());
+  CHECK((J0 >= s.layers[0].threshold).any());
   SpikingResults r;
   r.resize(3, 3, 1);
   net.run(X, 0, 1, 1, r, {1});
@@ -249,6 +254,21 @@ TEST_CASE("results do not depend on threads or batches, for current and Poisson 
     CHECK(a.output_counts == b.output_counts);
     CHECK(a.output_current == b.output_current);
     CHECK(a.layer_spikes.sum() > 100);
+    // Batch by batch through run_batch (spike-eval's way), last batch first, each from a
+    // copy of its own columns, with one scratch: the same again.
+    SpikingResults c;
+    c.resize(3, 3, n);
+    SpikingMlp::Scratch scratch;
+    for (int f = (n - 1) / SpikingMlp::kBatch * SpikingMlp::kBatch; f >= 0;
+         f -= SpikingMlp::kBatch) {
+      const int count = std::min(SpikingMlp::kBatch, n - f);
+      const Eigen::MatrixXf Xb = X.middleCols(f, count);
+      net.run_batch(Xb, f, count, c, {}, scratch);
+    }
+    CHECK(a.predicted == c.predicted);
+    CHECK(a.layer_spikes == c.layer_spikes);
+    CHECK(a.output_counts == c.output_counts);
+    CHECK(a.output_current == c.output_current);
   }
 }
 
