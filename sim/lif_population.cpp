@@ -4,7 +4,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
+#include <memory>
+#include <new>
+#include <span>
 
 #if defined(__AVX512F__)
 #include <immintrin.h>
@@ -145,8 +149,20 @@ class LifExactPopulation final : public Population {
  public:
   LifExactPopulation(const PopulationSpec& s, double dt, int threads)
       : a_(s), n_(s.size), dt_(dt), threads_(threads), chunks_(make_chunks(s.size)) {
-    V_ = a_.V_init;
-    ref_ = a_.ref_init;
+    // V, ref and the currents (up to kMaxExpChannels) share one 64-byte-aligned block;
+    // array j starts j * kStagger bytes into a 4 KiB page. Allocated separately, large
+    // arrays came out at nearly the same offset in their pages (CUBA at 64000: V and
+    // ref 32 bytes apart, the two currents 16), and the loads of one then wait on the
+    // stores to another that look the same in the address bits the CPU compares first
+    // (4K aliasing).
+    constexpr std::size_t kArrays = 2 + kMaxExpChannels, kStagger = 576;  // bytes
+    hot_stride_ = (n_ * sizeof(double) + 4095) / 4096 * 4096 + kStagger;  // bytes
+    hot_.reset(static_cast<double*>(std::aligned_alloc(4096, kArrays * hot_stride_)));
+    if (!hot_) throw std::bad_alloc();
+    V_ = hot_array(0);
+    ref_ = hot_array(1);
+    std::copy(a_.V_init.begin(), a_.V_init.end(), V_.begin());
+    std::copy(a_.ref_init.begin(), a_.ref_init.end(), ref_.begin());
     P_.resize(n_);
     for (std::size_t i = 0; i < n_; ++i) P_[i] = std::exp(-dt / a_.tau_m[i]);  // lowered once
     special_.assign(n_ + 8, 0);  // padded: pass 2 reads the flags eight at a time
@@ -170,7 +186,11 @@ class LifExactPopulation final : public Population {
     if (tau_s.size() > static_cast<std::size_t>(kMaxExpChannels) || !syn_tau_.empty()) return false;
     syn_tau_.assign(tau_s.begin(), tau_s.end());
     const std::size_t nc = syn_tau_.size();
-    I_.assign(nc, std::vector<double>(n_, 0.0));
+    I_.clear();
+    for (std::size_t c = 0; c < nc; ++c) {
+      I_.push_back(hot_array(2 + c));
+      std::fill(I_[c].begin(), I_[c].end(), 0.0);
+    }
     g_.assign(nc, 1.0);
     P21_.assign(nc, std::vector<double>(n_));
     Ps_.resize(nc);
@@ -587,14 +607,22 @@ class LifExactPopulation final : public Population {
   double dt_;
   int threads_;
   std::vector<ChunkRange> chunks_;
-  std::vector<double> V_, ref_;         // state: potential [mV], refractory time left [ms]
-  std::vector<double> P_;               // propagator exp(-dt / tau_m) per neuron
-  std::vector<unsigned char> special_;  // scratch: needs the slow path this step
+  std::span<double> hot_array(std::size_t j) {
+    return {reinterpret_cast<double*>(reinterpret_cast<char*>(hot_.get()) + j * hot_stride_), n_};
+  }
+  struct FreeDeleter {
+    void operator()(double* p) const { std::free(p); }
+  };
+  std::unique_ptr<double[], FreeDeleter> hot_;  // the block V_, ref_ and I_ live in
+  std::size_t hot_stride_ = 0;                  // bytes from one array to the next
+  std::span<double> V_, ref_;                   // state: potential [mV], refractory time left [ms]
+  std::vector<double> P_;                       // propagator exp(-dt / tau_m) per neuron
+  std::vector<unsigned char> special_;          // scratch: needs the slow path this step
   std::vector<std::vector<Spike>> chunk_spikes_;
   std::vector<std::optional<StateFault>> chunk_fault_;
   // Exponential PSC channels (empty without synapses):
   std::vector<double> syn_tau_;             // tau_c [ms]
-  std::vector<std::vector<double>> I_;      // (channel, neuron) current / g_ [input quantity]
+  std::vector<std::span<double>> I_;        // (channel, neuron) current / g_ [input quantity]
   std::vector<double> g_;                   // per channel: I = I_ * g_
   std::vector<std::vector<double>> P21_;    // (channel, neuron) coupling over dt [1]
   std::vector<double> Ps_, inv_tau_s_;      // e^(-dt/tau_c), 1/tau_c
