@@ -164,4 +164,17 @@ TEST_CASE("configs/fmnist_lif.yaml: one epoch on a subset, then spike-eval of it
   // spiking network follows the rate network within 5 points (15 of 300 images) at 50 ms.
   CHECK(rate > 50);
   CHECK(std::abs(spiking - rate) <= 5.0);
+  // One thread reads the images before its batches, two threads simulate the first ones
+  // while thread 0 still gunzips: the same numbers. --timings names the phases.
+  const Result r1 = run("spike-eval " + model + " --duration '50 ms' --threads 1 --timings");
+  INFO(r1.out);
+  REQUIRE(r1.code == 0);
+  auto numbers = [](const std::string& s) {
+    const auto from = s.find("rate network accuracy");
+    return s.substr(from, s.find("simulated per sample") - from);
+  };
+  CHECK(numbers(r1.out) == numbers(r.out));
+  for (const char* phase : {"spike-eval timings", "model file, config, labels",
+                            "batches:", "gunzipped the images", "total"})
+    CHECK(r1.out.find(phase) != std::string::npos);
 }

@@ -47,7 +47,7 @@ struct SpikeEvalCommand {
   std::optional<int> threads;
   std::optional<std::uint64_t> seed;
   int samples = 0, rasters = 3;
-  bool force = false;
+  bool force = false, timings = false;
 };
 
 double quantity(const std::string& text, models::Quantity q, const char* option) {
@@ -65,7 +65,34 @@ std::string describe(const mlp::NetworkSpec& s) {
   return d;
 }
 
+// Wall time of the command's phases, for --timings.
+class PhaseClock {
+ public:
+  void mark(const char* phase) {
+    const auto now = Clock::now();
+    lines_ += fmt::format("  {:<44} {:7.1f} ms\n", phase, ms(last_, now));
+    last_ = now;
+  }
+  void note(const char* what, double ms) {
+    lines_ += fmt::format("    ({} {:.1f} ms)\n", what, ms);
+  }
+  void print() const {
+    fmt::print(stderr,
+               "spike-eval timings (wall, since the command started):\n{}  {:<44} {:7.1f} ms\n",
+               lines_, "total", ms(start_, Clock::now()));
+  }
+  using Clock = std::chrono::steady_clock;
+  static double ms(Clock::time_point a, Clock::time_point b) {
+    return std::chrono::duration<double, std::milli>(b - a).count();
+  }
+
+ private:
+  Clock::time_point start_ = Clock::now(), last_ = start_;
+  std::string lines_;
+};
+
 void spike_eval(const SpikeEvalCommand& o, Context& ctx) {
+  PhaseClock clock;
   io::ModelFile m = io::read_model_file(o.model, /*with_optimizer=*/false);
   if (const std::string why = networks::spiking_refusal(m.spec); !why.empty())
     throw io::UserError(fmt::format("{} cannot run as spiking neurons: {}", o.model, why));
@@ -111,7 +138,10 @@ void spike_eval(const SpikeEvalCommand& o, Context& ctx) {
   io::TrainData data;
   const io::DataConfig& dc = cfg.data;
   std::unique_ptr<io::IdxReader> images;
-  std::vector<std::uint8_t> pixels;  // (n, features) row-major, filled by the reader
+  // (n, features) row-major, filled by the reader. Not zeroed first: the pages are touched
+  // once, by the gunzip in the parallel part (a page fault is dear on this VM-like hardware:
+  // zero-filling 7.8 MB took 50 ms of the serial start-up on a loaded machine).
+  std::unique_ptr<std::uint8_t[]> pixels;
   if (dc.source == "idx" && !dc.test_images.empty()) {
     // Only the test files: load_train_data would read the whole training set first
     // (60000 images for Fashion-MNIST), which costs more than simulating the test set.
@@ -119,7 +149,8 @@ void spike_eval(const SpikeEvalCommand& o, Context& ctx) {
     data.test =
         io::load_idx_labels(*images, dc.test_images, dc.test_labels, dc.classes, dc.limit_test);
     io::check_network_matches(cfg, data.test);
-    pixels.resize(images->data_bytes());
+    clock.mark("model file, config, labels, images' header");
+    pixels.reset(new std::uint8_t[images->data_bytes()]);
   } else {
     data = io::load_train_data(cfg);
   }
@@ -142,7 +173,7 @@ void spike_eval(const SpikeEvalCommand& o, Context& ctx) {
       Xb = d.X.middleCols(first, count);
       return;
     }
-    const std::uint8_t* p = pixels.data() + static_cast<std::size_t>(first) * features;
+    const std::uint8_t* p = pixels.get() + static_cast<std::size_t>(first) * features;
     float* x = Xb.data();
     const std::size_t m = static_cast<std::size_t>(count) * features;
     if (dc.scale != 1.0)
@@ -153,7 +184,7 @@ void spike_eval(const SpikeEvalCommand& o, Context& ctx) {
 
   s = networks::spiking_spec(m.spec, m.params, s);
   const bool stream = images && s.input == networks::SpikeInput::current;
-  if (images && !stream) images->read_data(pixels.data());  // Poisson: the maximum first
+  if (images && !stream) images->read_data(pixels.get());  // Poisson: the maximum first
   if (s.input == networks::SpikeInput::poisson) {
     Eigen::MatrixXf X;
     inputs(0, n, X);
@@ -164,7 +195,9 @@ void spike_eval(const SpikeEvalCommand& o, Context& ctx) {
     if (!(s.input_max > 0)) s.input_max = 1;
   }
   if (const std::string why = networks::check_spec(s); !why.empty()) throw io::UserError(why);
-  const networks::SpikingMlp net(s);
+  const networks::SpikingMlp net(std::move(s));  // no copy of the weights
+  const networks::SpikingMlpSpec& spec = net.spec();
+  if (!images) clock.mark("model file, config, data set");
   const int threads = std::max(1, o.threads.value_or(cfg.training.threads));
 
   std::optional<io::OutputFile> file;
@@ -177,17 +210,18 @@ void spike_eval(const SpikeEvalCommand& o, Context& ctx) {
     fmt::print(stderr,
                "spike-eval: {} ({}), {} {} samples, {} ms each at dt = {} ms, tau_s = {} ms, "
                "{} input, {} decoding; {} thread{}\n",
-               o.model, describe(m.spec), n, set_name, s.duration, s.dt, s.tau_s,
-               s.input == networks::SpikeInput::current
+               o.model, describe(m.spec), n, set_name, spec.duration, spec.dt, spec.tau_s,
+               spec.input == networks::SpikeInput::current
                    ? "constant-current"
-                   : fmt::format("Poisson ({} Hz max)", s.max_rate),
-               s.decode == networks::SpikeDecode::filtered
-                   ? fmt::format("filtered-current (from {} ms)", s.decode_from)
+                   : fmt::format("Poisson ({} Hz max)", spec.max_rate),
+               spec.decode == networks::SpikeDecode::filtered
+                   ? fmt::format("filtered-current (from {} ms)", spec.decode_from)
                    : std::string("spike-count"),
                threads, threads == 1 ? "" : "s");
 
   networks::SpikingResults res;
-  res.resize(static_cast<int>(s.layers.size()), static_cast<int>(s.layers.back().W.rows()), n);
+  res.resize(static_cast<int>(spec.layers.size()), static_cast<int>(spec.layers.back().W.rows()),
+             n);
   std::vector<char> record(static_cast<std::size_t>(n), 0);
   std::vector<int> raster_samples;
   for (int j = 0; j < std::min(o.rasters, n); ++j) {
@@ -207,6 +241,9 @@ void spike_eval(const SpikeEvalCommand& o, Context& ctx) {
   std::atomic<bool> stop{false};                          // a failed read or Ctrl-C
   std::atomic<int> done{0};
   std::exception_ptr failure;
+  double gunzip_ms = 0;  // thread 0's read of the images
+  std::vector<PhaseClock::Clock::time_point> finished(static_cast<std::size_t>(threads));
+  clock.mark("spiking network, rate network, output file");
   Eigen::initParallel();
   const int eigen_threads = Eigen::nbThreads();
   Eigen::setNbThreads(1);  // the batches are the parallel unit
@@ -215,9 +252,11 @@ void spike_eval(const SpikeEvalCommand& o, Context& ctx) {
     const bool main_thread = omp_get_thread_num() == 0;
     if (stream && main_thread) {
       try {
-        images->read_data(pixels.data(), [&](std::size_t bytes) {
+        const auto gunzip_start = PhaseClock::Clock::now();
+        images->read_data(pixels.get(), [&](std::size_t bytes) {
           ready.store(bytes, std::memory_order_release);
         });
+        gunzip_ms = PhaseClock::ms(gunzip_start, PhaseClock::Clock::now());
       } catch (...) {
         failure = std::current_exception();
         stop = true;
@@ -243,11 +282,18 @@ void spike_eval(const SpikeEvalCommand& o, Context& ctx) {
       if (interrupted()) stop = true;
       if (main_thread) progress.update(now, n, "samples");
     }
+    finished[static_cast<std::size_t>(omp_get_thread_num())] = PhaseClock::Clock::now();
   }
   Eigen::setNbThreads(eigen_threads);
   if (failure) std::rethrow_exception(failure);
   throw_if_interrupted("spike-eval stopped; nothing written");
   progress.finish();
+  clock.mark("batches: images, spiking and rate networks");
+  if (stream) clock.note("of which thread 0 gunzipped the images for", gunzip_ms);
+  if (threads > 1) {
+    const auto [a, b] = std::minmax_element(finished.begin(), finished.end());
+    clock.note("first thread done before the last by", PhaseClock::ms(*a, *b));
+  }
   const double wall =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
@@ -259,7 +305,7 @@ void spike_eval(const SpikeEvalCommand& o, Context& ctx) {
   }
   const double rate_acc = static_cast<double>(rate_ok) / n,
                spike_acc = static_cast<double>(spike_ok) / n;
-  const int L = static_cast<int>(s.layers.size());
+  const int L = static_cast<int>(spec.layers.size());
   double total = 0;
   std::string per_layer;
   for (int l = 0; l < L; ++l) {
@@ -277,14 +323,14 @@ void spike_eval(const SpikeEvalCommand& o, Context& ctx) {
   fmt::print(
       "simulated per sample:    {} ms ({} steps of {} ms); {:.3f} s wall for {} samples "
       "({:.0f} samples/s)\n",
-      s.duration, net.steps(), s.dt, wall, n, n / wall);
+      spec.duration, net.steps(), spec.dt, wall, n, n / wall);
 
   if (file) {
     io::SpikeEvalReport r;
     r.model_file = o.model;
     r.config_text = cfg.text;
     r.config_file = o.data.empty() ? o.model + ":/config" : o.data;
-    r.spec = &s;
+    r.spec = &spec;
     r.results = &res;
     r.labels = labels;
     r.rate_class = rate_class;
@@ -294,8 +340,10 @@ void spike_eval(const SpikeEvalCommand& o, Context& ctx) {
     r.agreement = static_cast<double>(agree) / n;
     io::write_spike_eval_file(file->temp_path(), r);
     file->commit();
+    clock.mark("result file (written, synced, renamed)");
     if (!ctx.quiet) fmt::print(stderr, "wrote {}\n", file->path());
   }
+  if (o.timings) clock.print();
 }
 
 }  // namespace
@@ -322,6 +370,8 @@ void add_spike_eval_commands(CLI::App& app, Context& ctx) {
                 "Result file (HDF5): accuracies, per-sample classes and spike counts, rasters "
                 "of the first --rasters samples; nothing is written without it");
   c->add_flag("-f,--force", o->force, "Overwrite the result file if it exists");
+  c->add_flag("--timings", o->timings,
+              "Print the wall time of each phase (loading, the batches, writing) to stderr");
   c->add_option("--data", o->data,
                 "Training config whose data section gives the test set (default: the config "
                 "stored in the model file)");
