@@ -531,11 +531,19 @@ class LifExactPopulation final : public Population {
           double dv = 0.0;
           const double f = free_v(V0, h, &dv) - Vth;
           (f < 0 ? lo : hi) = h;
-          double next = dv > 0 ? h - f / dv : 0.5 * (lo + hi);
-          if (!(next > lo && next < hi)) next = 0.5 * (lo + hi);
-          const bool done = std::fabs(next - h) < 1e-13 || hi - lo < 1e-13;
+          const double newton = h - f / dv;
+          // Converged: Newton's own step is below the tolerance. Tested before the
+          // bracket: V is convex or concave near the crossing, so the iterates come from
+          // one side, the bracket's other end stays far away, and a last step that rounds
+          // onto the bracket's end must not send the search into bisection (it did: ~8
+          // evaluations a crossing in CUBA instead of ~3).
+          if (dv > 0 && std::fabs(newton - h) < 1e-13) {
+            h = std::clamp(newton, lo, hi);
+            break;
+          }
+          const double next = dv > 0 && newton > lo && newton < hi ? newton : 0.5 * (lo + hi);
           h = next;
-          if (done) break;
+          if (hi - lo < 1e-13) break;
         }
         ts = std::clamp(h, 0.0, left);
       }
