@@ -116,11 +116,12 @@ TEST_CASE("libhdf5's hang reading a corrupt global heap ends at the time limit")
                        io::DataError);
 }
 
-TEST_CASE("the leaking heap read never reaches the readers") {
+TEST_CASE("the input on which libhdf5 leaks is still the user's error naming the file") {
   const fs::path dir = scratch("h5_probe_leak");
   const std::string p = finding("leak_H5HG_read", dir);
-  // Whether the probe or the reader refuses it, it is the user's error naming the file
-  // (fuzz_h5_bytes' sanitizers check that nothing leaks on the way).
+  // libhdf5 reads it without reporting an error (and leaks 267 bytes, which the sanitizer
+  // builds suppress: h5_probe.cpp), so the probe passes it and the readers refuse it.
+  CHECK_NOTHROW(io::h5::probe_file(p, kTestProbeSeconds));
   CHECK_THROWS_WITH_AS(io::read_model_file(p), doctest::Contains(p.c_str()), io::DataError);
   CHECK_THROWS_WITH_AS(io::load_h5_dataset(p, {}), doctest::Contains(p.c_str()), io::DataError);
 }

@@ -1,6 +1,9 @@
 // Fuzz target: raw bytes as an HDF5 file, through every reader of Ranvier's HDF5 files
 // (fuzz_h5_readers.hpp). Most of what this reaches is libhdf5's own parser, which is not
-// instrumented; fuzz_h5_structured tests our checks on well-formed files.
+// instrumented; fuzz_h5_structured tests our checks on well-formed files. The readers
+// read each file's metadata in a child process first (tools/io/h5_probe.hpp, one fork per
+// reader and input: slower, but libhdf5's own crashes and hangs on a corrupt file then
+// become the user's error, and anything that still crashes here is a finding).
 // Input: byte 0 the data set options; the rest is the file.
 #include <cstddef>
 #include <cstdint>

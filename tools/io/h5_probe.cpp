@@ -23,6 +23,17 @@
 // Set by the sanitizer runtimes when one is linked in (weak: null otherwise).
 extern "C" void __sanitizer_set_death_callback(void (*callback)()) __attribute__((weak));
 
+// LeakSanitizer's built-in suppressions, read when a sanitizer runtime is linked in
+// (unused otherwise). On a corrupted global heap, libhdf5 1.10.8 can read a
+// variable-length string "successfully" and leak the copy H5HG_read made of the heap
+// object (267 bytes for tests/fuzz/libhdf5_findings/leak_H5HG_read.bin, via
+// H5T__conv_vlen). No error is reported, so neither the probe nor the readers can refuse
+// the file before it happens; the readers refuse it afterwards, and the process has
+// leaked a few hundred bytes once. Only allocations made inside H5HG_read are suppressed.
+extern "C" const char* __lsan_default_suppressions() {
+  return "leak:H5HG_read\n";
+}
+
 namespace ranvier::io::h5 {
 
 namespace {
@@ -147,6 +158,9 @@ herr_t visit_object(hid_t root, const char* name, const H5O_info_t* info, void* 
   // A crash here is the parent's to report: a fuzzer or sanitizer linked into the
   // program must not treat it as its own (libFuzzer would save the input as a crash).
   if (__sanitizer_set_death_callback) __sanitizer_set_death_callback(nullptr);
+  // Nor print its report: the parent's error says what libhdf5 was reading, and a
+  // sanitizer report in a log would read as a crash of the program.
+  if (const int null = open("/dev/null", O_WRONLY); null >= 0) dup2(null, STDERR_FILENO);
   H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);  // libhdf5's errors: the readers report them
   say(step, "opening the file");
   const hid_t file = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
