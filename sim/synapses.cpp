@@ -232,6 +232,13 @@ struct SynapticNetwork::Impl {
   std::vector<Population*> pops;
   std::vector<SourceSpike> scratch;
 
+  template <class T>
+  static void prefetch(const T* b, const T* e) {
+    const char* p = reinterpret_cast<const char*>(b);
+    const char* end = reinterpret_cast<const char*>(e);
+    for (; p < end; p += 64) __builtin_prefetch(p, 0, 2);
+  }
+
   // Queues `count` spikes of source row i, stamped `stamp`: slot (stamp + delay) mod L.
   void push(std::size_t pi, std::uint32_t i, std::size_t stamp, double count) {
     const Projection& pr = projections[pi];
@@ -242,6 +249,12 @@ struct SynapticNetwork::Impl {
     if (t.delay.empty()) {
       ch.ring[(stamp + t.delay_const) % L].rows.push_back(
           {static_cast<std::uint32_t>(pi), i, count});
+      // The row is read when it arrives, a step or more from now: start loading it into
+      // L2. A spiking neuron's row is anywhere in a table of megabytes, so its first
+      // lines missed to L3 on arrival (CUBA at 4000 neurons: 15% of the loop, all of it
+      // on the load of the first target of a line).
+      prefetch(t.target.data() + t.row[i], t.target.data() + t.row[i + 1]);
+      if (!t.weight.empty()) prefetch(t.weight.data() + t.row[i], t.weight.data() + t.row[i + 1]);
       return;
     }
     for (std::size_t s = t.row[i]; s < t.row[i + 1]; ++s)
