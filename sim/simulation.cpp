@@ -232,18 +232,28 @@ void validate(const RunSpec& s) {
       throw SpecError("record.spikes", fmt::format("spikes of unknown population '{}' requested "
                                                    "(populations: {})",
                                                    name, pop_names(s)));
+  auto find_source = [&](const std::string& name) -> const SpikeSourceSpec* {
+    for (const auto& src : s.sources)
+      if (src.name == name) return &src;
+    return nullptr;
+  };
+  for (const auto& name : s.spike_sources)
+    if (!find_source(name))
+      throw SpecError("record.spikes",
+                      fmt::format("spikes of unknown spike source '{}' requested", name));
   for (const auto& [name, ids] : s.spike_neurons) {
     const PopulationSpec* p = find_pop(s, name);
-    if (!p)
+    const SpikeSourceSpec* src = p ? nullptr : find_source(name);
+    if (!p && !src)
       throw SpecError("record.spikes", fmt::format("spikes of unknown population '{}' requested "
                                                    "(populations: {})",
                                                    name, pop_names(s)));
+    const std::size_t size = p ? p->size : src->size;
     for (auto i : ids)
-      if (i >= p->size)
+      if (i >= size)
         throw SpecError("record.spikes." + name,
-                        fmt::format("spikes of neuron {} requested, but population '{}' has {} "
-                                    "neurons",
-                                    i, name, p->size));
+                        fmt::format("spikes of neuron {} requested, but {} '{}' has {} neurons", i,
+                                    p ? "population" : "spike source", name, size));
   }
   names.clear();
   for (const auto& t : s.traces) {
@@ -280,6 +290,8 @@ struct Simulation::Impl {
   std::vector<char> record_spikes;              // per population
   std::vector<std::vector<char>> spike_subset;  // per population: empty (all) or a mask
   std::vector<Spike> subset_scratch;
+  std::vector<std::size_t> recorded_sources;     // RunSpec::sources indices, spikes recorded
+  std::vector<std::vector<char>> source_subset;  // per recorded source: empty (all) or a mask
   std::vector<Trace> traces;
   std::unique_ptr<SynapticNetwork> net;  // null without projections
   // Per population: no stimulus and no filtered synaptic current reaches it, and it takes
@@ -295,7 +307,20 @@ struct Simulation::Impl {
     const int threads = std::max(1, opt.threads);
     for (const auto& p : spec.populations) pops.push_back(make_population(p, spec.dt, threads));
     for (auto& p : pops) p->use_portable_kernels(opt.portable_kernels);
-    if (!spec.projections.empty()) net = std::make_unique<SynapticNetwork>(spec, pops, threads);
+    if (!spec.projections.empty() || !spec.spike_sources.empty())
+      net = std::make_unique<SynapticNetwork>(spec, pops, threads);
+    for (const auto& name : spec.spike_sources) {
+      std::size_t si = 0;
+      while (spec.sources[si].name != name) ++si;  // checked by validate
+      recorded_sources.push_back(si);
+      net->keep_emitting(si);
+      std::vector<char> mask;
+      if (auto it = spec.spike_neurons.find(name); it != spec.spike_neurons.end()) {
+        mask.assign(spec.sources[si].size, 0);
+        for (auto i : it->second) mask[i] = 1;
+      }
+      source_subset.push_back(std::move(mask));
+    }
     for (const auto& r : spec.rates) {
       std::size_t p = 0;
       find_pop(spec, r.population, &p);
@@ -317,7 +342,7 @@ struct Simulation::Impl {
     spike_subset.resize(pops.size());
     for (const auto& [name, ids] : spec.spike_neurons) {
       std::size_t p = 0;
-      find_pop(spec, name, &p);
+      if (!find_pop(spec, name, &p)) continue;  // a spike source's: see recorded_sources
       spike_subset[p].assign(pops[p]->size(), 0);
       for (auto i : ids) spike_subset[p][i] = 1;
     }
@@ -417,6 +442,19 @@ struct Simulation::Impl {
       progress(t + dt, static_cast<double>(n_steps) * dt);
   }
 
+  // The recorded sources' spikes stamped k (just emitted), at t_k; none at the end time.
+  void record_sources(RunSink& sink, std::size_t k) {
+    if (k >= n_steps) return;
+    const double t = static_cast<double>(k) * spec.dt;
+    for (std::size_t r = 0; r < recorded_sources.size(); ++r) {
+      subset_scratch.clear();
+      for (const SourceSpike& sp : net->emitted(recorded_sources[r]))
+        if (source_subset[r].empty() || source_subset[r][sp.neuron])
+          for (std::uint32_t c = 0; c < sp.count; ++c) subset_scratch.push_back({sp.neuron, t});
+      if (!subset_scratch.empty()) sink.source_spikes(recorded_sources[r], subset_scratch);
+    }
+  }
+
   // The inputs of step k: zeros, then the stimuli.
   void fill_input(std::size_t k, Stimuli& stim, std::vector<std::vector<double>>& input) {
     for (std::size_t p = 0; p < pops.size(); ++p)
@@ -466,6 +504,7 @@ struct Simulation::Impl {
       const double t = static_cast<double>(k) * dt;  // never accumulated: no drift
       fill_input(k, stim, input);
       if (net) net->begin_step(k, input);  // source spikes, arrivals, filtered PSCs
+      record_sources(sink, k);
       sample(sink, k, t, input);
       if (k == n_steps) break;
       for (std::size_t p = 0; p < pops.size(); ++p) {
@@ -496,6 +535,7 @@ struct Simulation::Impl {
     const double dt = spec.dt;
     fill_input(0, stim, input);
     if (net) net->emit_sources(0);
+    record_sources(sink, 0);
     // Written by thread 0 only, read by all after a barrier (which flushes).
     std::exception_ptr error;
     bool stop = false;
@@ -531,6 +571,7 @@ struct Simulation::Impl {
             end_step(sink, progress, k, spikes);
             fill_input(k + 1, stim, input);
             if (net) net->emit_sources(k + 1);
+            record_sources(sink, k + 1);
           } catch (...) {
             error = std::current_exception();
             stop = true;

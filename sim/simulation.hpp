@@ -25,6 +25,10 @@ class RunSink {  // implemented at the edges (HDF5 writer) and in tests
   // The spikes of population `pop` (index into RunSpec::populations) emitted during one
   // step, in time order; called only for populations listed in RunSpec::spike_populations.
   virtual void spikes(std::size_t pop, std::span<const Spike> spikes) = 0;
+  // The spikes of spike source `source` (index into RunSpec::sources) stamped at one step,
+  // at their grid time (a Poisson source may repeat a neuron: two spikes in the step);
+  // called only for sources listed in RunSpec::spike_sources. Default: ignored.
+  virtual void source_spikes(std::size_t /*source*/, std::span<const Spike> /*spikes*/) {}
   // One sample of trace `trace` (index into RunSpec::traces) at time t (ms), values laid
   // out variable-major: values[v * n_neurons + i] for variables[v] and neurons[i].
   virtual void trace_sample(std::size_t trace, double t, std::span<const double> values) = 0;

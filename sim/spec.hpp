@@ -128,7 +128,8 @@ struct RunSpec {
   std::vector<SpikeSourceSpec> sources;
   std::vector<ProjectionSpec> projections;
   std::vector<std::string> spike_populations;  // record spikes of these populations
-  // Only these neurons' spikes, for a population listed above (absent: all of them).
+  std::vector<std::string> spike_sources;      // ... and of these spike sources
+  // Only these neurons' spikes, for a population or source listed above (absent: all).
   std::map<std::string, std::vector<std::uint32_t>> spike_neurons;
   std::vector<TraceSpec> traces;
   std::vector<RateSpec> rates;

@@ -230,7 +230,8 @@ struct SynapticNetwork::Impl {
   std::vector<SpikeSourceGroup> sources;
   std::vector<std::vector<std::size_t>> proj_of_pop, proj_of_source;  // outgoing projections
   std::vector<Population*> pops;
-  std::vector<SourceSpike> scratch;
+  std::vector<std::vector<SourceSpike>> emitted;  // per source: its spikes of this step
+  std::vector<char> keep_emitting;                // per source: recorded, emit even unconnected
 
   template <class T>
   static void prefetch(const T* b, const T* e) {
@@ -299,11 +300,11 @@ struct SynapticNetwork::Impl {
   // The spike sources' spikes stamped k, queued on their projections.
   void emit_sources(std::size_t k) {
     for (std::size_t si = 0; si < sources.size(); ++si) {
-      if (proj_of_source[si].empty()) continue;
-      scratch.clear();
-      sources[si].emit(k, scratch);
+      if (proj_of_source[si].empty() && !keep_emitting[si]) continue;
+      emitted[si].clear();
+      sources[si].emit(k, emitted[si]);
       for (auto pi : proj_of_source[si])
-        for (const auto& sp : scratch) push(pi, sp.neuron, k, sp.count);
+        for (const auto& sp : emitted[si]) push(pi, sp.neuron, k, sp.count);
     }
   }
 
@@ -314,6 +315,8 @@ struct SynapticNetwork::Impl {
     proj_of_source.resize(s.sources.size());
     for (std::size_t i = 0; i < s.sources.size(); ++i)
       sources.emplace_back(s.sources[i], s.seed, i, s.dt);
+    emitted.resize(sources.size());
+    keep_emitting.assign(sources.size(), 0);
 
     std::map<std::pair<std::string, std::string>, std::size_t> channel_index;
     std::vector<std::size_t> slots;
@@ -444,6 +447,12 @@ bool SynapticNetwork::splits() const {
 }
 void SynapticNetwork::emit_sources(std::size_t k) {
   impl_->emit_sources(k);
+}
+void SynapticNetwork::keep_emitting(std::size_t source) {
+  impl_->keep_emitting[source] = 1;
+}
+std::span<const SourceSpike> SynapticNetwork::emitted(std::size_t source) const {
+  return impl_->emitted[source];
 }
 void SynapticNetwork::arrive_range(std::size_t k, std::size_t p, std::size_t lo, std::size_t hi) {
   for (auto& ch : impl_->channels)

@@ -29,6 +29,7 @@
 
 #include "sim/population.hpp"
 #include "sim/spec.hpp"
+#include "sim/spike_sources.hpp"
 
 namespace ranvier::sim {
 
@@ -63,6 +64,10 @@ class SynapticNetwork {
   // filtered here into `input`).
   bool splits() const;
   void emit_sources(std::size_t k);
+  // Sources whose spikes emit_sources must produce even without projections (recorded).
+  void keep_emitting(std::size_t source);
+  // The spikes of source `source` emitted by the last emit_sources (or begin_step).
+  std::span<const SourceSpike> emitted(std::size_t source) const;
   void arrive_range(std::size_t k, std::size_t p, std::size_t lo, std::size_t hi);
   void clear_arrivals(std::size_t k);
   // Whether population p receives filtered (not exactly integrated) synaptic current

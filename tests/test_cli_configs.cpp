@@ -230,4 +230,19 @@ TEST_CASE("configs/hh_network.yaml: Poisson-driven HH network fires irregularly"
   m /= static_cast<double>(t0.size() - 1);
   m2 /= static_cast<double>(t0.size() - 1);
   CHECK(std::sqrt(m2 - m * m) / m > 0.1);
+  // The recorded input: ten of the 400 Poisson sources at 10 Hz for 0.5 s, 50 spikes
+  // expected (Poisson: sd ~7; 5 sd either way), on the 0.01 ms grid, ids 0-9 only.
+  const Spikes in = read_spikes(f, "noise");
+  MESSAGE("recorded input spikes " << in.t.size());
+  CHECK(in.t.size() > 15);
+  CHECK(in.t.size() < 85);
+  for (std::size_t k = 0; k < in.t.size(); ++k) {
+    CHECK(in.id[k] < 10);
+    CHECK(in.t[k] >= 0.0);
+    CHECK(in.t[k] < 500.0);
+    CHECK(std::fabs(in.t[k] / 0.01 - std::round(in.t[k] / 0.01)) < 1e-6);
+  }
+  std::int64_t is_source = 0;
+  f.openGroup("/spikes/noise").openAttribute("source").read(H5::PredType::NATIVE_INT64, &is_source);
+  CHECK(is_source == 1);
 }

@@ -186,6 +186,49 @@ TEST_CASE("spikes of some neurons only") {
   CHECK(r.err.find("bad.yaml:28:") != std::string::npos);  // the list item 4
 }
 
+TEST_CASE("a spike source's spikes are recorded when named") {
+  // noise: 5 Poisson sources at 100 Hz for 1 s, 500 spikes expected (sd ~22; 5 sd either
+  // way). Named in the list, it gets /spikes/noise like a population, marked source = 1,
+  // with its count and mean rate; 'all' and the default record populations only.
+  const fs::path dir = scratch("net_source_spikes");
+  std::ofstream(dir / "src.yaml") << network("    source: noise\n    target: b\n" + kRest,
+                                             "record:\n  spikes: [a, noise]\n");
+  ProgramResult r = run_ranvier("run src.yaml -o out.h5 -q --set 'duration=1000 ms'", dir);
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  H5::H5File f((dir / "out.h5").string(), H5F_ACC_RDONLY);
+  H5::Group g = f.openGroup("/spikes/noise");
+  const auto ids = io::h5::read_uint_vector(g, "node_ids");
+  const auto t = io::h5::read_vector(g, "timestamps");
+  CHECK(ids.size() > 390);
+  CHECK(ids.size() < 610);
+  REQUIRE(t.size() == ids.size());
+  for (std::size_t k = 0; k < t.size(); ++k) {
+    CHECK(ids[k] < 5);
+    if (k) CHECK(t[k] >= t[k - 1]);  // by time
+  }
+  std::int64_t is_source = 0;
+  g.openAttribute("source").read(H5::PredType::NATIVE_INT64, &is_source);
+  CHECK(is_source == 1);
+  double rate = 0;
+  g.openAttribute("mean_rate").read(H5::PredType::NATIVE_DOUBLE, &rate);
+  CHECK(rate == doctest::Approx(static_cast<double>(ids.size()) / 5.0));
+  CHECK_FALSE(f.nameExists("/spikes/b"));
+  std::ofstream(dir / "all.yaml") << network("    source: noise\n    target: b\n" + kRest,
+                                             "record:\n  spikes: all\n");
+  REQUIRE(run_ranvier("run all.yaml -o all.h5 -q", dir).exit_code == 0);
+  H5::H5File fa((dir / "all.h5").string(), H5F_ACC_RDONLY);
+  CHECK(fa.nameExists("/spikes/a"));
+  CHECK_FALSE(fa.nameExists("/spikes/noise"));
+  // An unknown name says what may be recorded: the populations and the sources.
+  std::ofstream(dir / "bad.yaml") << network("    source: noise\n    target: b\n" + kRest,
+                                             "record:\n  spikes: [a, nois]\n");
+  r = run_ranvier("run bad.yaml -o bad.h5 -q", dir);
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("bad.yaml:28:") != std::string::npos);
+  CHECK(r.err.find("noise") != std::string::npos);
+}
+
 TEST_CASE("the program gives identical spikes at 1 and 2 threads for a network") {
   const fs::path dir = scratch("net_threads");
   const std::string cfg = "'" + source_path("configs/hh_network.yaml") + "'";

@@ -23,8 +23,12 @@ struct Collect : sim::RunSink {
   std::vector<std::vector<double>> t = std::vector<std::vector<double>>(8);
   std::vector<std::vector<std::vector<double>>> v =
       std::vector<std::vector<std::vector<double>>>(8);
+  std::vector<std::vector<sim::Spike>> by_source = std::vector<std::vector<sim::Spike>>(8);
   void spikes(std::size_t pop, std::span<const sim::Spike> s) override {
     by_pop[pop].insert(by_pop[pop].end(), s.begin(), s.end());
+  }
+  void source_spikes(std::size_t src, std::span<const sim::Spike> s) override {
+    by_source[src].insert(by_source[src].end(), s.begin(), s.end());
   }
   void trace_sample(std::size_t tr, double tt, std::span<const double> x) override {
     t[tr].push_back(tt);
@@ -395,6 +399,28 @@ TEST_CASE("explicit spike times are stamped on the grid, never early") {
         std::vector<std::pair<std::size_t, std::uint32_t>>{{0, 1}, {10, 1}, {11, 3}, {30, 1}});
 }
 
+TEST_CASE("a recorded spike source's spikes are its stamps, also unconnected") {
+  // Explicit times 0.05, 0.1, 0.25 and 3 ms at dt = 0.1 ms are stamped at 0.1, 0.1, 0.3 and
+  // 3 ms (never early); a 2 ms run records the first three (two at 0.1 ms: the same neuron
+  // twice) and not the one past the end. No projection reads the source.
+  sim::RunSpec r;
+  r.dt = 0.1;
+  r.duration = 2.0;
+  r.populations = {quiet_lif("pop", 4)};
+  r.sources = {times_source("t", {0.05, 0.1, 0.25, 3.0})};
+  r.spike_sources = {"t"};
+  Collect c;
+  sim::Simulation(r).run(c);
+  REQUIRE(c.by_source[0].size() == 3);
+  const double expect[3] = {0.1, 0.1, 0.3};
+  for (int i = 0; i < 3; ++i) {
+    CHECK(c.by_source[0][i].neuron == 0);
+    CHECK(c.by_source[0][i].t == doctest::Approx(expect[i]).epsilon(1e-12));
+  }
+  r.spike_sources = {"nope"};
+  CHECK_THROWS_AS(sim::validate(r), sim::SpecError);
+}
+
 TEST_CASE("the same seeded network gives identical spikes at 1 and 2 threads") {
   // 10000 neurons: enough chunks for the populations to really split over two threads.
   auto r = cuba(10000, 100.0);
@@ -437,6 +463,8 @@ TEST_CASE("the team loop at 2 threads equals the plain loop: spikes, traces, sou
       "few", "exc", {"V", "I", "I_exc", "I_inh", "ref_left"}, {0, 17, 4001, 7999}, 5};
   sim::TraceSpec all{"all", "inh", {"V", "I"}, {}, 50};
   r.traces = {few, all};
+  r.spike_sources = {"drive"};
+  r.spike_neurons["drive"] = {3, 50, 199};
   Collect plain, team;
   sim::Simulation(r, {1}).run(plain);
   sim::Simulation(r, {2}).run(team);
@@ -447,6 +475,17 @@ TEST_CASE("the team loop at 2 threads equals the plain loop: spikes, traces, sou
       REQUIRE(plain.by_pop[p][i].neuron == team.by_pop[p][i].neuron);
       REQUIRE(plain.by_pop[p][i].t == team.by_pop[p][i].t);
     }
+  }
+  // The recorded source spikes: only the three neurons asked for, on the grid, the same.
+  CHECK(plain.by_source[0].size() > 0);
+  for (const auto& sp : plain.by_source[0]) {
+    CHECK((sp.neuron == 3 || sp.neuron == 50 || sp.neuron == 199));
+    CHECK(std::fabs(sp.t / 0.1 - std::round(sp.t / 0.1)) < 1e-9);
+  }
+  REQUIRE(plain.by_source[0].size() == team.by_source[0].size());
+  for (std::size_t i = 0; i < plain.by_source[0].size(); ++i) {
+    CHECK(plain.by_source[0][i].neuron == team.by_source[0][i].neuron);
+    CHECK(plain.by_source[0][i].t == team.by_source[0][i].t);
   }
   for (std::size_t tr = 0; tr < 2; ++tr) {
     REQUIRE(plain.t[tr].size() == team.t[tr].size());

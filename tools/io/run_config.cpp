@@ -645,8 +645,23 @@ void read_record(Reader& rd, RunConfig& cfg, const ConfigNode& node) {
       cfg.spec.rates.push_back({pop, static_cast<std::size_t>(std::llround(steps))});
     }
   }
-  std::vector<std::string> names;
+  std::vector<std::string> names, recordable;  // populations; populations and spike sources
   for (const auto& p : cfg.spec.populations) names.push_back(p.name);
+  recordable = names;
+  for (const auto& src : cfg.spec.sources) recordable.push_back(src.name);
+  // A name of a population or of a spike source (recorded only when named: 'all' means
+  // every population, as without the key; a source's spikes are known from the config).
+  auto add = [&](const std::string& name) {
+    const bool is_pop = std::find(names.begin(), names.end(), name) != names.end();
+    (is_pop ? cfg.spec.spike_populations : cfg.spec.spike_sources).push_back(name);
+  };
+  auto size_of = [&](const std::string& name) {
+    for (const auto& p : cfg.spec.populations)
+      if (p.name == name) return p.size;
+    for (const auto& src : cfg.spec.sources)
+      if (src.name == name) return src.size;
+    return std::size_t{0};
+  };
   cfg.spec.spike_populations = names;  // default: every population's spikes
   if (auto s = node.find("spikes")) {
     rd.note(*s);
@@ -654,21 +669,18 @@ void read_record(Reader& rd, RunConfig& cfg, const ConfigNode& node) {
     if (s->is_scalar() && s->as_string() == "none") {
     } else if (s->is_scalar() && s->as_string() == "all") {
       cfg.spec.spike_populations = names;
-    } else if (s->is_map()) {  // {population: all | [neuron, ...]}
-      s->expect_keys(names);
-      for (const auto& [pop, which] : s->entries()) {
+    } else if (s->is_map()) {  // {population or source: all | [neuron, ...]}
+      s->expect_keys(recordable);
+      for (const auto& [name, which] : s->entries()) {
         rd.note(which);
-        cfg.spec.spike_populations.push_back(pop);
-        // clang before 16 cannot capture a structured binding: bind a reference to it.
-        const auto& ps = *std::find_if(cfg.spec.populations.begin(), cfg.spec.populations.end(),
-                                       [&, &name = pop](const auto& p) { return p.name == name; });
-        auto ids = rd.neuron_list(which, ps.size);
-        if (!ids.empty()) cfg.spec.spike_neurons[pop] = std::move(ids);
+        add(name);
+        auto ids = rd.neuron_list(which, size_of(name));
+        if (!ids.empty()) cfg.spec.spike_neurons[name] = std::move(ids);
       }
     } else {
       for (const auto& item : s->as_list()) {
         rd.note(item);
-        cfg.spec.spike_populations.push_back(item.as_choice(names));
+        add(item.as_choice(recordable));
       }
     }
   }

@@ -50,8 +50,9 @@ void RunWriter::write_header(const RunConfig& cfg, const h5::RootInfo& root) {
   h5::write_attr(top, "time_units", "ms");
   h5::write_attr(top, "description", cfg.description);
 
-  spike_counts_.assign(spec.populations.size(), 0);
-  for (std::size_t p = 0; p < spec.populations.size(); ++p)
+  const std::size_t n_streams = spec.populations.size() + spec.sources.size();
+  spike_counts_.assign(n_streams, 0);
+  for (std::size_t p = 0; p < n_streams; ++p)
     spike_streams_.push_back(std::make_unique<SpikeStream>());
   write_populations(file_, cfg);
   for (std::size_t p = 0; p < spec.populations.size(); ++p) {
@@ -62,6 +63,18 @@ void RunWriter::write_header(const RunConfig& cfg, const h5::RootInfo& root) {
     SpikeStream& s = *spike_streams_[p];
     s.group = h5::ensure_group(file_, "/spikes/" + pop.name);
     h5::write_attr(s.group, "sorting", "by_time");
+    s.timestamps = std::make_unique<h5::Appendable<double>>(s.group, "timestamps", 0, "ms");
+    s.node_ids = std::make_unique<h5::Appendable<std::uint64_t>>(s.group, "node_ids", 0);
+  }
+  for (std::size_t i = 0; i < spec.sources.size(); ++i) {
+    const std::string& name = spec.sources[i].name;
+    if (std::find(spec.spike_sources.begin(), spec.spike_sources.end(), name) ==
+        spec.spike_sources.end())
+      continue;
+    SpikeStream& s = *spike_streams_[spec.populations.size() + i];
+    s.group = h5::ensure_group(file_, "/spikes/" + name);
+    h5::write_attr(s.group, "sorting", "by_time");
+    h5::write_attr(s.group, "source", std::int64_t{1});
     s.timestamps = std::make_unique<h5::Appendable<double>>(s.group, "timestamps", 0, "ms");
     s.node_ids = std::make_unique<h5::Appendable<std::uint64_t>>(s.group, "node_ids", 0);
   }
@@ -113,13 +126,21 @@ RunWriter::~RunWriter() {
 }
 
 void RunWriter::spikes(std::size_t pop, std::span<const sim::Spike> spikes) {
-  SpikeStream& s = *spike_streams_[pop];
-  spike_counts_[pop] += spikes.size();
+  spikes_of(pop, spikes);
+}
+
+void RunWriter::spikes_of(std::size_t stream, std::span<const sim::Spike> spikes) {
+  SpikeStream& s = *spike_streams_[stream];
+  spike_counts_[stream] += spikes.size();
   if (!s.timestamps) return;
   for (const sim::Spike& sp : spikes) {
     s.timestamps->append(sp.t);
     s.node_ids->append(static_cast<std::uint64_t>(sp.neuron));
   }
+}
+
+void RunWriter::source_spikes(std::size_t source, std::span<const sim::Spike> spikes) {
+  spikes_of(cfg_.spec.populations.size() + source, spikes);
 }
 
 void RunWriter::trace_sample(std::size_t trace, double t, std::span<const double> values) {
@@ -140,8 +161,11 @@ void RunWriter::finish(double wall_seconds, std::optional<double> stopped_at) {
       s.timestamps->flush();
       s.node_ids->flush();
       h5::write_attr(s.group, "count", spike_counts_[p]);
-      const double rate = static_cast<double>(spike_counts_[p]) /
-                          (static_cast<double>(spec.populations[p].size) * simulated * 1e-3);
+      const std::size_t n = p < spec.populations.size()
+                                ? spec.populations[p].size
+                                : spec.sources[p - spec.populations.size()].size;
+      const double rate =
+          static_cast<double>(spike_counts_[p]) / (static_cast<double>(n) * simulated * 1e-3);
       h5::write_attr(s.group, "mean_rate", rate);
       h5::write_attr(s.group, "mean_rate_units", "Hz");
     }

@@ -7,7 +7,8 @@
 //                                  simulated_until (ms: = duration when complete)
 //   /populations/<p>         attrs: model, size, integrator; params/<name> (per neuron, units)
 //   /spikes/<p>/timestamps   float64 (ms), /spikes/<p>/node_ids uint64; attrs sorting =
-//                            "by_time", count, mean_rate (Hz)
+//                            "by_time", count, mean_rate (Hz); for a recorded spike source
+//                            the same, with attr source = 1 and its grid (stamp) times
 //   /report/<p>/<v>/data     (samples, neurons), attr units
 //   /report/<p>/<v>/mapping/node_ids, mapping/time = [start, stop, step] (ms; sample k is
 //                            at start + k*step, stop = start + samples*step, exclusive)
@@ -40,6 +41,7 @@ class RunWriter final : public sim::RunSink {
   ~RunWriter() override;
 
   void spikes(std::size_t pop, std::span<const sim::Spike> spikes) override;
+  void source_spikes(std::size_t source, std::span<const sim::Spike> spikes) override;
   void trace_sample(std::size_t trace, double t, std::span<const double> values) override;
   void rate_sample(std::size_t rate, double t, double hz) override;
 
@@ -53,6 +55,7 @@ class RunWriter final : public sim::RunSink {
  private:
   // Everything known before the run: root attributes, populations, empty streams.
   void write_header(const RunConfig& cfg, const h5::RootInfo& root);
+  void spikes_of(std::size_t stream, std::span<const sim::Spike> spikes);
   struct SpikeStream {
     std::unique_ptr<h5::Appendable<double>> timestamps;
     std::unique_ptr<h5::Appendable<std::uint64_t>> node_ids;
@@ -72,7 +75,8 @@ class RunWriter final : public sim::RunSink {
   bool finished_ = false;              // finish() closed the file
   H5::H5File file_;
   std::vector<std::unique_ptr<SpikeStream>>
-      spike_streams_;  // by population index; empty stream if not recorded
+      spike_streams_;  // by population index, then by source index (after the populations);
+                       // an empty stream if not recorded
   std::vector<std::uint64_t> spike_counts_;
   std::vector<std::unique_ptr<TraceStream>> traces_;
   struct RateStream {
