@@ -14,6 +14,7 @@
 #include <immintrin.h>
 #endif
 
+#include "models/lif_crossing.hpp"
 #include "models/model_info.hpp"
 #include "models/param_check.hpp"
 #include "models/psc_filter.hpp"
@@ -526,7 +527,9 @@ class LifExactPopulation final : public Population {
         }
         const double V0 = V;
         double lo = 0.0, hi = left;
-        double h = left * (Vth - V0) / (v_new - V0);  // the chord's crossing
+        double h = left * (Vth - V0) / (v_new - V0);  // the chord's crossing, refined on
+        h = models::lif_crossing_guess<NC>(V0, Vth, v_inf, tau, R, I, inv_tau_s_.data(), h,  //
+                                           lo, hi);  // V's Taylor polynomial
         for (int it = 0; it < 60; ++it) {
           double dv = 0.0;
           const double f = free_v(V0, h, &dv) - Vth;
