@@ -16,7 +16,7 @@
 namespace ranvier::models {
 
 // V0 < th at h = 0; I[c] the currents at h = 0, inv_tau_s[c] = 1 / tau_c; returns the
-// refined guess in (lo, hi), or `guess` unchanged.
+// refined guess if it lies in (lo, hi), or `guess` unchanged.
 template <int NC>
 double lif_crossing_guess(double V0, double th, double v_inf, double tau_m, double R,
                           const double* I, const double* inv_tau_s, double guess, double lo,
@@ -40,7 +40,7 @@ double lif_crossing_guess(double V0, double th, double v_inf, double tau_m, doub
   for (int it = 0; it < 4; ++it) {
     const double p = ((((a5 * x + a4) * x + a3) * x + a2) * x + a1) * x + (V0 - th);
     const double dp = (((5 * a5 * x + 4 * a4) * x + 3 * a3) * x + 2 * a2) * x + a1;
-    if (!(dp > 0)) return guess;
+    if (!(dp > 0)) break;
     x -= p / dp;
   }
   return x > lo && x < hi ? x : guess;
