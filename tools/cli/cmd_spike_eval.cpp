@@ -253,12 +253,14 @@ void spike_eval(const SpikeEvalCommand& o, Context& ctx) {
     if (stream && main_thread) {
       try {
         const auto gunzip_start = PhaseClock::Clock::now();
-        images->read_data(pixels.get(), [&](std::size_t bytes) {
-          ready.store(bytes, std::memory_order_release);
-        });
+        // Pieces of 64 KiB (~80 images): the other threads start after the first.
+        images->read_data(
+            pixels.get(), [&](std::size_t bytes) { ready.store(bytes, std::memory_order_release); },
+            std::size_t{1} << 16);
         gunzip_ms = PhaseClock::ms(gunzip_start, PhaseClock::Clock::now());
       } catch (...) {
-        failure = std::current_exception();
+#pragma omp critical(spike_eval_failure)
+        if (!failure) failure = std::current_exception();
         stop = true;
       }
       ready.store(std::numeric_limits<std::size_t>::max(), std::memory_order_release);
@@ -274,10 +276,16 @@ void spike_eval(const SpikeEvalCommand& o, Context& ctx) {
       const std::size_t need = static_cast<std::size_t>(first + count) * features;
       while (ready.load(std::memory_order_acquire) < need) std::this_thread::yield();
       if (stop.load(std::memory_order_relaxed)) continue;
-      inputs(first, count, Xb);
-      net.run_batch(Xb, first, count, res, record, scratch);
-      const std::vector<int> cls = mlp::predicted_classes(rate.predict(Xb));
-      std::copy(cls.begin(), cls.end(), rate_class.begin() + first);
+      try {
+        inputs(first, count, Xb);
+        net.run_batch(Xb, first, count, res, record, scratch);
+        const std::vector<int> cls = mlp::predicted_classes(rate.predict(Xb));
+        std::copy(cls.begin(), cls.end(), rate_class.begin() + first);
+      } catch (...) {  // an exception must not leave the parallel region
+#pragma omp critical(spike_eval_failure)
+        if (!failure) failure = std::current_exception();
+        stop = true;
+      }
       const int now = done.fetch_add(count) + count;
       if (interrupted()) stop = true;
       if (main_thread) progress.update(now, n, "samples");
@@ -321,8 +329,8 @@ void spike_eval(const SpikeEvalCommand& o, Context& ctx) {
       100 * spike_acc, 100 * (spike_acc - rate_acc), 100.0 * agree / n);
   fmt::print("spikes per inference:    {:.1f}  ({})\n", total, per_layer);
   fmt::print(
-      "simulated per sample:    {} ms ({} steps of {} ms); {:.3f} s wall for {} samples "
-      "({:.0f} samples/s)\n",
+      "simulated per sample:    {} ms ({} steps of {} ms); {:.3f} s wall for {} samples, "
+      "rate network included ({:.0f} samples/s)\n",
       spec.duration, net.steps(), spec.dt, wall, n, n / wall);
 
   if (file) {
