@@ -282,6 +282,27 @@ TEST_CASE("CSV and HDF5: a huge label is refused before the one-hot matrix is al
                        io::DataError);
 }
 
+TEST_CASE("HDF5: values of a type of a megabyte are refused before libhdf5 converts them") {
+  // fuzz_h5_bytes: a float type of ~4 GB per value made H5Dread allocate its conversion
+  // buffer (4 GB) for 8 values. Here a float type of 1 MiB per value, and strings.
+  const std::string h = scratch("wide_values.h5");
+  {
+    H5::H5File f(h, H5F_ACC_TRUNC);
+    H5::FloatType wide(H5::PredType::IEEE_F64LE);
+    wide.setSize(std::size_t{1} << 20);
+    const hsize_t xd[2] = {4, 2}, yd[1] = {4};
+    f.createDataSet("x", wide, H5::DataSpace(2, xd));
+    f.createDataSet("y", H5::PredType::NATIVE_INT64, H5::DataSpace(1, yd));
+    f.createDataSet("s", H5::StrType(H5::PredType::C_S1, 8), H5::DataSpace(1, yd));
+  }
+  CHECK_THROWS_WITH_AS(io::load_h5_dataset(h, {}),
+                       doctest::Contains("its values are 1048576 bytes"), io::DataError);
+  io::H5DataOptions strings;
+  strings.x = "s";
+  CHECK_THROWS_WITH_AS(io::load_h5_dataset(h, strings), doctest::Contains("and not numbers"),
+                       io::DataError);
+}
+
 TEST_CASE("config: a key that is a mapping is a ConfigError at its line") {
   // fuzz_config crash-601d8c6f: "? target: hh" under stimuli.steps made a mapping the
   // key; reading it as a string threw YAML::TypedBadConversion (internal error).

@@ -361,6 +361,20 @@ void check_size(const std::string& name, hsize_t rows, hsize_t cols) {
                                    name, rows, cols, kMaxValues));
 }
 
+// Values are read as numbers: integers or floats of at most 16 bytes (a long double). A
+// corrupted type of gigabytes per value made libhdf5 allocate a conversion buffer of
+// that size before reading anything (fuzz_h5_bytes: malloc of 4 GB).
+void check_type(const H5::DataSet& ds, const std::string& name) {
+  const H5T_class_t c = ds.getTypeClass();
+  const std::size_t bytes = ds.getDataType().getSize();
+  if ((c != H5T_INTEGER && c != H5T_FLOAT) || bytes == 0 || bytes > 16)
+    throw H5::DataSetIException(
+        "read_matrix",
+        fmt::format("'{}' does not hold numbers ranvier reads (integers or floats of 1 to 16 "
+                    "bytes; its values are {} bytes{})",
+                    name, bytes, c == H5T_INTEGER || c == H5T_FLOAT ? "" : " and not numbers"));
+}
+
 }  // namespace
 
 std::vector<double> read_matrix(const H5::Group& loc, const std::string& name, std::size_t& rows,
@@ -373,6 +387,7 @@ std::vector<double> read_matrix(const H5::Group& loc, const std::string& name, s
   hsize_t dims[2] = {0, 1};
   space.getSimpleExtentDims(dims);
   check_size(name, dims[0], rank == 2 ? dims[1] : 1);
+  check_type(ds, name);
   rows = dims[0];
   cols = rank == 2 ? dims[1] : 1;
   std::vector<double> v(rows * cols);
@@ -388,6 +403,7 @@ std::vector<double> read_vector(const H5::Group& loc, const std::string& name) {
 std::vector<std::uint64_t> read_uint_vector(const H5::Group& loc, const std::string& name) {
   H5::DataSet ds = loc.openDataSet(name);
   check_size(name, static_cast<hsize_t>(ds.getSpace().getSimpleExtentNpoints()), 1);
+  check_type(ds, name);
   std::vector<std::uint64_t> v(ds.getSpace().getSimpleExtentNpoints());
   if (!v.empty()) ds.read(v.data(), H5::PredType::NATIVE_UINT64);
   return v;
