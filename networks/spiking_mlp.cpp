@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include "models/lif_crossing.hpp"  // the in-step crossing's first guess
 #include "models/psc_filter.hpp"
 #include "models/simd_math.hpp"   // vector exp in the refractory-ending pass
 #include "networks/mlp/data.hpp"  // mix_seed
@@ -187,30 +188,9 @@ void slow_syn(const NeuronConsts& c, double J, double I0, double& V_io, double& 
       double h = left * (c.th - V0) / (v_new - V0);  // the chord's crossing
       // A first guess good to ~1e-7 ms, so that one exact Newton step (two exponentials)
       // usually meets the stopping rule, where from the chord it took three (six): the
-      // crossing of V's Taylor polynomial of degree 5 at s0, whose coefficients need no
-      // exponential (tau_m V^(k+1) = I (-1/tau_s)^k - V^(k), from tau_m V' = J - V + I(s)),
-      // found by Newton's method on the polynomial from the chord's guess. Its error is
-      // ~ (h / min(tau_m, tau_s))^6 / 720 relative: 1e-7 for h = 1 ms and tau_s = 5 ms.
-      // A guess outside the bracket (a long step against a short tau) keeps the chord;
-      // either way the exact iterations below decide, to the same tolerance.
-      {
-        double d[6];
-        double g = I;  // I (-1/tau_s)^k
-        d[1] = (J - V0 + I) / c.tau;
-        for (int k = 1; k < 5; ++k) {
-          g *= -c.inv_tau_s;
-          d[k + 1] = (g - d[k]) / c.tau;
-        }
-        const double a1 = d[1], a2 = d[2] / 2, a3 = d[3] / 6, a4 = d[4] / 24, a5 = d[5] / 120;
-        double x = h;
-        for (int it = 0; it < 4; ++it) {
-          const double p = ((((a5 * x + a4) * x + a3) * x + a2) * x + a1) * x + (V0 - c.th);
-          const double dp = (((5 * a5 * x + 4 * a4) * x + 3 * a3) * x + 2 * a2) * x + a1;
-          if (!(dp > 0)) break;
-          x -= p / dp;
-        }
-        if (x > lo && x < hi) h = x;
-      }
+      // crossing of V's Taylor polynomial at s0 (models/lif_crossing.hpp, the engine's),
+      // kept only inside the bracket; either way the exact iterations below decide.
+      h = models::lif_crossing_guess<1>(V0, c.th, J, c.tau, 1.0, &I, &c.inv_tau_s, h, lo, hi);
       for (int it = 0; it < 60; ++it) {
         double dv = 0.0;
         const double f = free_v(V0, h, &dv) - c.th;
