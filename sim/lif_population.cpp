@@ -158,7 +158,9 @@ class LifExactPopulation final : public Population {
     // (4K aliasing).
     constexpr std::size_t kArrays = 2 + kMaxExpChannels, kStagger = 576;  // bytes
     hot_stride_ = (n_ * sizeof(double) + 4095) / 4096 * 4096 + kStagger;  // bytes
-    hot_.reset(static_cast<double*>(std::aligned_alloc(4096, kArrays * hot_stride_)));
+    // aligned_alloc wants a size that is a multiple of the alignment.
+    const std::size_t bytes = (kArrays * hot_stride_ + 4095) / 4096 * 4096;
+    hot_.reset(static_cast<double*>(std::aligned_alloc(4096, bytes)));
     if (!hot_) throw std::bad_alloc();
     V_ = hot_array(0);
     ref_ = hot_array(1);
