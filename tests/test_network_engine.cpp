@@ -106,6 +106,15 @@ sim::RunSpec cuba(std::size_t n, double duration, double k = 80.0) {
   return r;
 }
 
+// The same spikes bit for bit: neuron and time of each, in order.
+void require_same_spikes(const std::vector<sim::Spike>& a, const std::vector<sim::Spike>& b) {
+  REQUIRE(a.size() == b.size());
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    REQUIRE(a[i].neuron == b[i].neuron);
+    REQUIRE(a[i].t == b[i].t);
+  }
+}
+
 std::string fmt_double(double x) {
   char buf[64];
   std::snprintf(buf, sizeof buf, "%.15g", x);
@@ -428,12 +437,8 @@ TEST_CASE("the same seeded network gives identical spikes at 1 and 2 threads") {
   sim::Simulation(r, {1}).run(c1);
   sim::Simulation(r, {2}).run(c2);
   for (std::size_t p = 0; p < 2; ++p) {
-    REQUIRE(c1.by_pop[p].size() == c2.by_pop[p].size());
     CHECK(c1.by_pop[p].size() > 1000);
-    for (std::size_t i = 0; i < c1.by_pop[p].size(); ++i) {
-      REQUIRE(c1.by_pop[p][i].neuron == c2.by_pop[p][i].neuron);
-      REQUIRE(c1.by_pop[p][i].t == c2.by_pop[p][i].t);  // bit for bit
-    }
+    require_same_spikes(c1.by_pop[p], c2.by_pop[p]);  // bit for bit
   }
 }
 
@@ -469,12 +474,8 @@ TEST_CASE("the team loop at 2 threads equals the plain loop: spikes, traces, sou
   sim::Simulation(r, {1}).run(plain);
   sim::Simulation(r, {2}).run(team);
   for (std::size_t p = 0; p < 2; ++p) {
-    REQUIRE(plain.by_pop[p].size() == team.by_pop[p].size());
     CHECK(plain.by_pop[p].size() > 500);
-    for (std::size_t i = 0; i < plain.by_pop[p].size(); ++i) {
-      REQUIRE(plain.by_pop[p][i].neuron == team.by_pop[p][i].neuron);
-      REQUIRE(plain.by_pop[p][i].t == team.by_pop[p][i].t);
-    }
+    require_same_spikes(plain.by_pop[p], team.by_pop[p]);
   }
   // The recorded source spikes: only the three neurons asked for, on the grid, the same.
   CHECK(plain.by_source[0].size() > 0);
@@ -482,11 +483,7 @@ TEST_CASE("the team loop at 2 threads equals the plain loop: spikes, traces, sou
     CHECK((sp.neuron == 3 || sp.neuron == 50 || sp.neuron == 199));
     CHECK(std::fabs(sp.t / 0.1 - std::round(sp.t / 0.1)) < 1e-9);
   }
-  REQUIRE(plain.by_source[0].size() == team.by_source[0].size());
-  for (std::size_t i = 0; i < plain.by_source[0].size(); ++i) {
-    CHECK(plain.by_source[0][i].neuron == team.by_source[0][i].neuron);
-    CHECK(plain.by_source[0][i].t == team.by_source[0][i].t);
-  }
+  require_same_spikes(plain.by_source[0], team.by_source[0]);
   for (std::size_t tr = 0; tr < 2; ++tr) {
     REQUIRE(plain.t[tr].size() == team.t[tr].size());
     CHECK(plain.t[tr].size() == (tr == 0 ? 121u : 13u));  // 600 steps, every 5 or 50, t = 0 too
@@ -539,12 +536,8 @@ TEST_CASE("the AVX-512 kernel and the portable loop give identical spikes") {
   o.portable_kernels = true;
   sim::Simulation(r, o).run(portable);
   for (std::size_t p = 0; p < 2; ++p) {
-    REQUIRE(fast.by_pop[p].size() == portable.by_pop[p].size());
     CHECK(fast.by_pop[p].size() > 100);
-    for (std::size_t i = 0; i < fast.by_pop[p].size(); ++i) {
-      REQUIRE(fast.by_pop[p][i].neuron == portable.by_pop[p][i].neuron);
-      REQUIRE(fast.by_pop[p][i].t == portable.by_pop[p][i].t);
-    }
+    require_same_spikes(fast.by_pop[p], portable.by_pop[p]);
   }
 }
 
