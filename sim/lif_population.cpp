@@ -83,11 +83,13 @@ inline double mul_add(double a, double b, double c) {
 // masked. The masks are combined with k-register operations: written with C++ integer
 // operators they went through general registers and back (kmov each way), and a masked
 // store whose mask comes from such a round trip stalled the loop (perf annotate, CUBA at
-// 16000 neurons: a quarter of pass 1's samples on the kmov feeding the store).
+// 16000 neurons: a quarter of pass 1's samples on the kmov feeding the store). Whether a
+// neuron is refractory comes from a bit mask (refr, bit i % 8 of byte i / 8), loaded
+// straight into a mask register: see the refractory queue of LifExactPopulation.
 template <int NC, bool HJ, bool FULL>
 [[gnu::always_inline]] inline __mmask8 exp_pass1_vector(
-    double* __restrict V, double* __restrict ref, const double* const* I, const __m512d* S,
-    const double* __restrict J, __m512d VL, __m512d TH, __m512d R, __m512d P, __m512d DT,
+    double* __restrict V, const std::uint8_t* __restrict refr, const double* const* I,
+    const __m512d* S, const double* __restrict J, __m512d VL, __m512d TH, __m512d R, __m512d P,
     __m512d LIM, std::size_t i, __mmask8 m, std::uint8_t* __restrict bits) {
   auto load = [m](const double* x) {
     if constexpr (FULL)
@@ -99,48 +101,46 @@ template <int NC, bool HJ, bool FULL>
   for (int ch = 1; ch < NC; ++ch) syn = _mm512_fmadd_pd(load(I[ch] + i), S[ch], syn);
   __m512d v_inf = VL;
   if constexpr (HJ) v_inf = _mm512_fmadd_pd(R, load(J + i), VL);
-  const __m512d v = load(V + i), rf = load(ref + i);
+  const __m512d v = load(V + i);
   __m512d v_new = _mm512_fmadd_pd(_mm512_sub_pd(v, v_inf), P, v_inf);
   v_new = _mm512_fmadd_pd(R, syn, v_new);
-  const __m512d Z = _mm512_setzero_pd();
-  __mmask8 full_ref = _mm512_cmp_pd_mask(rf, DT, _CMP_GE_OQ);
-  const __mmask8 cross = _kor_mask8(
-      _kor_mask8(_mm512_cmp_pd_mask(rf, Z, _CMP_GT_OQ), _mm512_cmp_pd_mask(v_new, TH, _CMP_GE_OQ)),
-      _kor_mask8(_mm512_cmp_pd_mask(v, TH, _CMP_GE_OQ),
-                 _mm512_cmp_pd_mask(v_new, LIM, _CMP_NGT_UQ)));
+  // (g++ 12 declares _load_mask8 with a non-const pointer; it only reads.)
+  const __mmask8 refractory =
+      _load_mask8(const_cast<__mmask8*>(reinterpret_cast<const __mmask8*>(refr + i / 8)));
+  const __mmask8 cross =
+      _kor_mask8(_kor_mask8(refractory, _mm512_cmp_pd_mask(v_new, TH, _CMP_GE_OQ)),
+                 _kor_mask8(_mm512_cmp_pd_mask(v, TH, _CMP_GE_OQ),
+                            _mm512_cmp_pd_mask(v_new, LIM, _CMP_NGT_UQ)));
   const __m512d v_out = _mm512_mask_blend_pd(cross, v_new, v);  // crossing ones keep V
-  __mmask8 sp = _kandn_mask8(full_ref, cross);
+  __mmask8 sp = _kandn_mask8(refractory, cross);
   if constexpr (FULL) {
     _mm512_storeu_pd(V + i, v_out);
   } else {
     _mm512_mask_storeu_pd(V + i, m, v_out);
-    full_ref = _kand_mask8(full_ref, m);
     sp = _kand_mask8(sp, m);
   }
-  _mm512_mask_storeu_pd(ref + i, full_ref, _mm512_sub_pd(rf, DT));
   _store_mask8(reinterpret_cast<__mmask8*>(bits + i / 8), sp);
   return sp;
 }
 
 template <int NC, bool HJ>
-bool exp_pass1_avx512(double* __restrict V, double* __restrict ref, const double* const* I,
-                      const double* P21s, const double* __restrict J, double vl, double th,
-                      double r, double p, double dt, std::size_t b, std::size_t e,
+bool exp_pass1_avx512(double* __restrict V, const std::uint8_t* __restrict refr,
+                      const double* const* I, const double* P21s, const double* __restrict J,
+                      double vl, double th, double r, double p, std::size_t b, std::size_t e,
                       std::uint8_t* __restrict bits) {
   __m512d S[NC];
   for (int ch = 0; ch < NC; ++ch) S[ch] = _mm512_set1_pd(P21s[ch]);
   const __m512d VL = _mm512_set1_pd(vl), TH = _mm512_set1_pd(th), R = _mm512_set1_pd(r),
-                P = _mm512_set1_pd(p), DT = _mm512_set1_pd(dt),
-                LIM = _mm512_set1_pd(-kVoltageLimit);
+                P = _mm512_set1_pd(p), LIM = _mm512_set1_pd(-kVoltageLimit);
   __mmask8 any = 0;
   std::size_t i = b;
   for (; i + 8 <= e; i += 8)
     any = _kor_mask8(
-        any, exp_pass1_vector<NC, HJ, true>(V, ref, I, S, J, VL, TH, R, P, DT, LIM, i, 0xff, bits));
+        any, exp_pass1_vector<NC, HJ, true>(V, refr, I, S, J, VL, TH, R, P, LIM, i, 0xff, bits));
   if (i < e) {
     const auto m = static_cast<__mmask8>((1u << (e - i)) - 1u);
     any = _kor_mask8(
-        any, exp_pass1_vector<NC, HJ, false>(V, ref, I, S, J, VL, TH, R, P, DT, LIM, i, m, bits));
+        any, exp_pass1_vector<NC, HJ, false>(V, refr, I, S, J, VL, TH, R, P, LIM, i, m, bits));
   }
   return _cvtmask8_u32(any) != 0;
 }
@@ -164,7 +164,8 @@ class LifExactPopulation final : public Population {
     if (!hot_) throw std::bad_alloc();
     V_ = hot_array(0);
     ref_ = hot_array(1);
-    std::copy(a_.V_init.begin(), a_.V_init.end(), V_.begin());
+    // A neuron that starts refractory is held at V_reset, as in the Odeint model.
+    for (std::size_t i = 0; i < n_; ++i) V_[i] = a_.ref_init[i] > 0 ? a_.V_reset[i] : a_.V_init[i];
     std::copy(a_.ref_init.begin(), a_.ref_init.end(), ref_.begin());
     P_.resize(n_);
     for (std::size_t i = 0; i < n_; ++i) P_[i] = std::exp(-dt / a_.tau_m[i]);  // lowered once
@@ -210,6 +211,12 @@ class LifExactPopulation final : public Population {
     };
     uniform_ = same(a_.V_L) && same(a_.V_th) && same(a_.R) && same(a_.tau_m) && same(a_.V_reset) &&
                same(a_.tau_ref);
+    // From here on refractoriness goes through the release queues (step_chunk_syn).
+    refractory_bits_.assign(n_ / 8 + 8, 0);  // padded: pass 1 reads a byte per 8 neurons
+    release_step_.assign(n_, 0);
+    release_queue_.assign(chunks_.size(), {});
+    for (std::size_t i = 0; i < n_; ++i)
+      if (ref_[i] > 0) schedule_release(i, ref_[i], step_);
     return true;
   }
   double* synaptic_current(std::size_t c) override { return I_[c].data(); }
@@ -239,11 +246,17 @@ class LifExactPopulation final : public Population {
 
   void read_state(std::size_t var, std::span<const std::uint32_t> neurons,
                   std::span<double> out) const override {
-    const auto& src = var == 0 ? V_ : ref_;
+    auto value = [&](std::size_t i) {
+      if (var == 0) return V_[i];
+      if (syn_tau_.empty() || !((refractory_bits_[i / 8] >> (i % 8)) & 1u)) return ref_[i];
+      // Queued: the whole steps still to come, then the remainder [ms].
+      return static_cast<double>(std::max<std::int64_t>(release_step_[i] - step_, 0)) * dt_ +
+             ref_[i];
+    };
     if (neurons.empty())
-      std::copy(src.begin(), src.end(), out.begin());
+      for (std::size_t i = 0; i < n_; ++i) out[i] = value(i);
     else
-      for (std::size_t k = 0; k < neurons.size(); ++k) out[k] = src[neurons[k]];
+      for (std::size_t k = 0; k < neurons.size(); ++k) out[k] = value(neurons[k]);
   }
 
   void advance(double t, std::span<const double> input, std::vector<Spike>& spikes) override {
@@ -270,6 +283,7 @@ class LifExactPopulation final : public Population {
     step_chunks(c0, c1, t, input);
   }
   void finish_step(std::vector<Spike>& spikes) override {
+    ++step_;
     // The stored currents are I / g: decaying all of them is one multiplication of g.
     // Renormalised long before 1 / g could overflow.
     for (std::size_t ch = 0; ch < g_.size(); ++ch) {
@@ -291,8 +305,9 @@ class LifExactPopulation final : public Population {
     return {n * p / parts, n * (p + 1) / parts};
   }
 
-  // Steps chunks [c0, c1). With synapses, in one call: the vector pass runs over the whole
-  // range (per chunk, the call and set-up cost about a tenth of a 256-neuron chunk's pass).
+  // Steps chunks [c0, c1). With synapses, in blocks of four chunks: the vector pass runs over
+  // a block in one call (per chunk, the call and set-up cost about a tenth of a 256-neuron
+  // chunk's pass).
   // A neuron's result does not depend on the range it was stepped in.
   void step_chunks(std::size_t c0, std::size_t c1, double t, std::span<const double> input) {
     for (std::size_t c = c0; c < c1; ++c) {
@@ -360,20 +375,34 @@ class LifExactPopulation final : public Population {
   // / tau_s) after each step), so free and refractory neurons never write them: pass 1
   // only reads them. Pass 1, vectorised, also takes neurons refractory for the whole step (V
   // stays at V_reset, the currents decay): in CUBA ~3% of the neurons are refractory at any
-  // time, too many for the one-at-a-time path. U: constants as scalars (homogeneous
+  // time, too many for the one-at-a-time path. It reads whether a neuron is refractory from
+  // refractory_bits_, not its remaining time: the chunks' release queues say when each
+  // refractory period ends (see RefractoryQueue), so pass 1 streams 24 bytes a neuron in
+  // CUBA instead of 32 and writes no refractory time. U: constants as scalars (homogeneous
   // population); HJ: there is an input J (else 0). Plain bool flags and no reduction but
   // the count keep the vector loop lean (it ran ~25% slower with a fused fault check).
   template <int NC, bool U, bool HJ>
   void step_chunk_syn(std::size_t c0, std::size_t c1, double t, const double* __restrict J) {
+    // In blocks of kBlockChunks chunks (1024 neurons, 24 KB of V and two currents): the
+    // slow path then finds its neurons' state still in L1. Over a whole population, at
+    // 64000 neurons in CUBA, its first loads missed to L3 (40% of its time in a profile).
+    constexpr std::size_t kBlockChunks = 4;
+    for (std::size_t c = c0; c < c1; c += kBlockChunks)
+      step_block_syn<NC, U, HJ>(c, std::min(c + kBlockChunks, c1), t, J);
+  }
+
+  template <int NC, bool U, bool HJ>
+  void step_block_syn(std::size_t c0, std::size_t c1, double t, const double* __restrict J) {
     const std::size_t b = chunks_[c0].begin, e = chunks_[c1 - 1].begin + chunks_[c1 - 1].n;
+    for (std::size_t c = c0; c < c1; ++c) take_due_releases(c);
     double* __restrict V = V_.data();
-    double* __restrict ref = ref_.data();
+    const std::uint8_t* __restrict refr = refractory_bits_.data();
     const double* __restrict VL = a_.V_L.data();
     const double* __restrict Vth = a_.V_th.data();
     const double* __restrict R = a_.R.data();
     const double* __restrict P = P_.data();
     unsigned char* __restrict special = special_.data();
-    const double VL0 = a_.V_L[0], Vth0 = a_.V_th[0], R0 = a_.R[0], P0 = P_[0], dt = dt_;
+    const double VL0 = a_.V_L[0], Vth0 = a_.V_th[0], R0 = a_.R[0], P0 = P_[0];
     double* __restrict I[NC];
     const double* __restrict P21[NC];
     double P21s[NC], gs[NC];
@@ -389,11 +418,12 @@ class LifExactPopulation final : public Population {
         const double* Ic[NC];
         for (int ch = 0; ch < NC; ++ch) Ic[ch] = I[ch];
         std::uint8_t* bits = special_bits_.data();
-        if (exp_pass1_avx512<NC, HJ>(V, ref, Ic, P21s, J, VL0, Vth0, R0, P0, dt, b, e, bits))
+        if (exp_pass1_avx512<NC, HJ>(V, refr, Ic, P21s, J, VL0, Vth0, R0, P0, b, e, bits))
           for (std::size_t w = b / 8; w < (e + 7) / 8; ++w)  // pass 2, in neuron order
             for (unsigned m = bits[w]; m; m &= m - 1)
               slow_step_syn<NC>(8 * w + static_cast<unsigned>(__builtin_ctz(m)), t,
-                                HJ ? J[8 * w + static_cast<unsigned>(__builtin_ctz(m))] : 0.0);
+                                HJ ? J[8 * w + static_cast<unsigned>(__builtin_ctz(m))] : 0.0, 0.0);
+        release_due<NC, HJ>(c0, c1, t, J);
         return;
       }
     }
@@ -414,7 +444,8 @@ class LifExactPopulation final : public Population {
         p = P[i];
       }
       double syn, v_inf = vl, v_new;
-      const double v = V[i], rf = ref[i];
+      const double v = V[i];
+      const bool refractory = (refr[i / 8] >> (i % 8)) & 1u;
       if constexpr (U) {  // the AVX-512 kernel's order (exp_pass1_avx512)
         syn = I[0][i] * P21s[0];
         for (int ch = 1; ch < NC; ++ch) syn = mul_add(I[ch][i], P21s[ch], syn);
@@ -426,40 +457,117 @@ class LifExactPopulation final : public Population {
         if constexpr (HJ) v_inf += r * J[i];
         v_new = v_inf + (v - v_inf) * p + r * syn;
       }
-      const bool full_ref = rf >= dt;
       // A v_new that is NaN or hugely negative also takes the slow path, which reports the
       // fault: no separate pass over V (a huge positive one crosses anyway).
-      const bool cross = (rf > 0) | (v_new >= th) | (v >= th) | !(v_new > -kVoltageLimit);
-      const bool sp = !full_ref & cross;
-      V[i] = cross ? v : v_new;  // refractory neurons (cross: rf > 0) keep V = V_reset
-      if (full_ref) ref[i] = rf - dt;
+      const bool cross = refractory | (v_new >= th) | (v >= th) | !(v_new > -kVoltageLimit);
+      const bool sp = !refractory & cross;
+      V[i] = cross ? v : v_new;  // refractory neurons keep V = V_reset
       special[i] = sp;
       n_special += sp;
     }
-    // Pass 2: spiking neurons and refractory periods ending inside the step, a few per
-    // step; the flags are scanned eight at a time (chunks start at multiples of kChunk and
-    // special_ is padded, so a word never reaches into another chunk).
+    // Pass 2: spiking neurons, a few per step; the flags are scanned eight at a time
+    // (chunks start at multiples of kChunk and special_ is padded, so a word never
+    // reaches into another chunk). Then the refractory periods that end inside the step.
     if (n_special)
       for (std::size_t w = b; w < e; w += 8) {
         std::uint64_t word;
         std::memcpy(&word, special + w, 8);
         if (!word) continue;
         for (std::size_t i = w; i < std::min(w + 8, e); ++i)
-          if (special[i]) slow_step_syn<NC>(i, t, HJ ? J[i] : 0.0);
+          if (special[i]) slow_step_syn<NC>(i, t, HJ ? J[i] : 0.0, 0.0);
       }
+    release_due<NC, HJ>(c0, c1, t, J);
+  }
+
+  // Refractory periods. A neuron that ends a step refractory for r more ms is refractory
+  // for the whole of the next m = floor(r / dt) steps, then starts step `step` (the next
+  // plus m) with rem = r - m dt in [0, dt) left: a rem of 0 frees it at that step's start,
+  // any other ends its refractory period inside that step, which the slow path integrates.
+  // The queue of each chunk lists these releases by step, so a step touches only the
+  // neurons released in it and pass 1 needs no refractory time, only a bit.
+  struct Release {
+    std::int64_t step;  // the step whose start has rem left
+    double rem;         // [ms], also in ref_ (read there by read_state; here without a miss)
+    std::uint32_t neuron;
+  };
+  struct RefractoryQueue {
+    std::vector<Release> items;  // ascending step; [head, due): due in the current step
+    std::size_t head = 0, due = 0;
+  };
+
+  void set_refractory_bit(std::size_t i, bool on) {
+    const auto bit = static_cast<std::uint8_t>(1u << (i % 8));
+    refractory_bits_[i / 8] = on ? refractory_bits_[i / 8] | bit
+                                 : refractory_bits_[i / 8] & static_cast<std::uint8_t>(~bit);
+  }
+
+  // Neuron i has r > 0 ms of refractoriness left at the start of step `from`.
+  void schedule_release(std::size_t i, double r, std::int64_t from) {
+    // m = floor(r / dt) with rem = r - m dt in [0, dt): the division may round across an
+    // integer, and the product's rounding is caught by the fma.
+    auto m = static_cast<std::int64_t>(r / dt_);
+    double rem = std::fma(-static_cast<double>(m), dt_, r);
+    if (rem < 0) {
+      --m;
+      rem += dt_;
+    } else if (rem >= dt_) {
+      ++m;
+      rem -= dt_;
+    }
+    ref_[i] = std::max(rem, 0.0);
+    release_step_[i] = from + m;
+    set_refractory_bit(i, true);
+    auto& items = release_queue_[i / kChunk].items;
+    items.push_back({from + m, ref_[i], static_cast<std::uint32_t>(i)});
+    // Releases are queued in about the order they come due (tau_ref is one value in most
+    // populations): the new one rarely moves past more than a few.
+    for (std::size_t k = items.size() - 1; k > 0 && items[k - 1].step > items[k].step; --k)
+      std::swap(items[k - 1], items[k]);
+  }
+
+  // Start of the current step, chunk c: frees the neurons whose refractory period ended
+  // exactly at the step's start and marks the range of those released inside the step.
+  void take_due_releases(std::size_t c) {
+    RefractoryQueue& q = release_queue_[c];
+    std::size_t k = q.head;
+    for (; k < q.items.size() && q.items[k].step == step_; ++k)
+      if (q.items[k].rem == 0) {
+        ref_[q.items[k].neuron] = 0;
+        set_refractory_bit(q.items[k].neuron, false);
+      }
+    q.due = k;
+  }
+
+  // End of pass 2: the neurons released inside the step, through the slow path.
+  template <int NC, bool HJ>
+  void release_due(std::size_t c0, std::size_t c1, double t, const double* J) {
+    for (std::size_t c = c0; c < c1; ++c) {
+      RefractoryQueue& q = release_queue_[c];
+      // slow_step_syn may queue new releases: at later steps, so behind [head, due).
+      for (std::size_t k = q.head; k < q.due; ++k) {
+        const Release r = q.items[k];  // a copy: slow_step_syn may grow the queue
+        if (r.rem > 0) slow_step_syn<NC>(r.neuron, t, HJ ? J[r.neuron] : 0.0, r.rem);
+      }
+      q.head = q.due;
+      if (q.head >= 64 && 2 * q.head >= q.items.size()) {
+        q.items.erase(q.items.begin(), q.items.begin() + static_cast<std::ptrdiff_t>(q.head));
+        q.head = q.due = 0;
+      }
+    }
   }
 
   // slow_step with NC channels; I_[ch][i] holds the current at the step's start, arrivals
   // applied. Free stretches use the exact propagators over their own length; a crossing
   // is found by Newton's method on the exact V(h) (its derivative is the right-hand side),
   // safeguarded by bisection inside the bracket, to 1e-13 ms.
+  // ref_left: the refractory time left at the step's start (0 unless released in it).
   template <int NC>
-  void slow_step_syn(std::size_t i, double t, double J) {
+  void slow_step_syn(std::size_t i, double t, double J, double ref_left) {
     const std::size_t c = i / kChunk;        // the chunk whose spike list and fault this is
     const std::size_t q = uniform_ ? 0 : i;  // constants of a homogeneous population: [0]
     const double tau = a_.tau_m[q], Vth = a_.V_th[q], Vreset = a_.V_reset[q], R = a_.R[q];
     const double v_inf = a_.V_L[q] + R * J, tau_ref = a_.tau_ref[q];
-    double V = V_[i], ref = ref_[i], I0[NC], I[NC];
+    double V = V_[i], ref = ref_left, I0[NC], I[NC];
     for (int ch = 0; ch < NC; ++ch) I[ch] = I0[ch] = I_[ch][i] * g_[ch];
     // An infinite synaptic current drives V to +inf, which crosses and is reset: without
     // this check the neuron would just fire at its maximal rate and the run end "well".
@@ -564,7 +672,12 @@ class LifExactPopulation final : public Population {
       if (ref == 0 && left <= 0) break;
     }
     V_[i] = V;
-    ref_[i] = ref;
+    if (ref > 0) {
+      schedule_release(i, ref, step_ + 1);
+    } else {
+      ref_[i] = 0;
+      set_refractory_bit(i, false);
+    }
     if (!(std::fabs(V) < kVoltageLimit) && !chunk_fault_[c])  // flagged by pass 1
       chunk_fault_[c] = StateFault{i, "V", V, ""};
   }
@@ -642,6 +755,11 @@ class LifExactPopulation final : public Population {
   bool uniform_ = false;                    // every parameter the same for all neurons: read [0]
   bool portable_ = false;                   // tests: the portable pass 1 even where AVX-512 is
   std::vector<std::uint8_t> special_bits_;  // scratch of the AVX-512 pass 1: a bit a neuron
+  // Refractoriness with PSC channels (step_chunk_syn); ref_ then holds the remainder rem.
+  std::int64_t step_ = 0;                       // steps taken
+  std::vector<std::uint8_t> refractory_bits_;   // a bit a neuron: refractory at the step's start
+  std::vector<std::int64_t> release_step_;      // per neuron: the step it is released in
+  std::vector<RefractoryQueue> release_queue_;  // per chunk
 };
 
 // ---------------------------------------------------------------------------------------
