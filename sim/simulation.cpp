@@ -511,6 +511,7 @@ struct Simulation::Impl {
         spikes[p].clear();
         pops[p]->advance(t, no_input[p] ? std::span<const double>() : input[p], spikes[p]);
       }
+      if (net) net->prefetch_arrivals(k + 1);  // queued up to the last step; read next
       end_step(sink, progress, k, spikes);
     }
   }
@@ -561,6 +562,7 @@ struct Simulation::Impl {
         }
         for (std::size_t p = 0; p < pops.size(); ++p)
           pops[p]->advance_part(part, parts, t, no_input[p] ? std::span<const double>() : input[p]);
+        if (net) net->prefetch_arrivals(k + 1);  // into this thread's cache, for arrive_range
         barrier.wait();
         if (part == 0) try {
             if (net) net->clear_arrivals(k);

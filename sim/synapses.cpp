@@ -240,6 +240,19 @@ struct SynapticNetwork::Impl {
     for (; p < end; p += 64) __builtin_prefetch(p, 0, 2);
   }
 
+  // Loads the rows that arrive at step k (targets and weights) from L3 into L1, at the end
+  // of step k - 1. push() already brought them into L2, but at 64000 neurons the next
+  // step's pass over the neurons (1.5 MB) pushes them out to L3 again before they arrive.
+  void prefetch_arrivals(std::size_t k) const {
+    for (const Channel& ch : channels)
+      for (const RowRef& r : ch.ring[k % ch.ring.size()].rows) {
+        const auto& t = projections[r.projection].table;
+        const char* p = reinterpret_cast<const char*>(t.target.data() + t.row[r.source]);
+        const char* e = reinterpret_cast<const char*>(t.target.data() + t.row[r.source + 1]);
+        for (; p < e; p += 64) __builtin_prefetch(p, 0, 3);
+      }
+  }
+
   // Queues `count` spikes of source row i, stamped `stamp`: slot (stamp + delay) mod L.
   void push(std::size_t pi, std::uint32_t i, std::size_t stamp, double count) {
     const Projection& pr = projections[pi];
@@ -459,6 +472,9 @@ void SynapticNetwork::arrive_range(std::size_t k, std::size_t p, std::size_t lo,
     if (ch.pop == p)
       impl_->arrive(ch, ch.ring[k % ch.ring.size()], static_cast<std::uint32_t>(lo),
                     static_cast<std::uint32_t>(hi));
+}
+void SynapticNetwork::prefetch_arrivals(std::size_t k) const {
+  impl_->prefetch_arrivals(k);
 }
 void SynapticNetwork::clear_arrivals(std::size_t k) {
   for (auto& ch : impl_->channels) Impl::clear(ch.ring[k % ch.ring.size()]);

@@ -69,6 +69,9 @@ class SynapticNetwork {
   // The spikes of source `source` emitted by the last emit_sources (or begin_step).
   std::span<const SourceSpike> emitted(std::size_t source) const;
   void arrive_range(std::size_t k, std::size_t p, std::size_t lo, std::size_t hi);
+  // Starts loading the synapse rows that arrive at step k into the calling thread's
+  // cache: a hint, called near the end of step k - 1 (by each thread of a team).
+  void prefetch_arrivals(std::size_t k) const;
   void clear_arrivals(std::size_t k);
   // Whether population p receives filtered (not exactly integrated) synaptic current
   // through its `input` each step.
