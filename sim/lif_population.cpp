@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -171,8 +172,8 @@ class LifExactPopulation final : public Population {
     for (std::size_t i = 0; i < n_; ++i) P_[i] = std::exp(-dt / a_.tau_m[i]);  // lowered once
     special_.assign(n_ + 8, 0);  // padded: pass 2 reads the flags eight at a time
     special_bits_.assign(n_ / 8 + 1, 0);
-    chunk_spikes_.resize(chunks_.size());
-    chunk_fault_.resize(chunks_.size());
+    for (auto& b : chunk_spikes_) b.resize(chunks_.size());
+    for (auto& b : chunk_fault_) b.resize(chunks_.size());
   }
 
   std::size_t size() const override { return n_; }
@@ -181,7 +182,7 @@ class LifExactPopulation final : public Population {
            "the exact integrator itself cannot blow up";
   }
   std::optional<StateFault> fault() const override {
-    for (const auto& f : chunk_fault_)
+    for (const auto& f : chunk_fault_[static_cast<std::size_t>(step_ - 1) & 1u])  // the last step
       if (f) return f;
     return std::nullopt;
   }
@@ -195,12 +196,18 @@ class LifExactPopulation final : public Population {
       I_.push_back(hot_array(2 + c));
       std::fill(I_[c].begin(), I_[c].end(), 0.0);
     }
-    g_.assign(nc, 1.0);
     P21_.assign(nc, std::vector<double>(n_));
     Ps_.resize(nc);
     inv_tau_s_.resize(nc);
+    gpow_.assign(nc, {});
     for (std::size_t c = 0; c < nc; ++c) {
       Ps_[c] = std::exp(-dt_ / syn_tau_[c]);
+      // g = Ps^j, j = k mod K: K steps of decay stay above 1e-30 (and K <= 1024).
+      const auto K = static_cast<std::size_t>(
+          std::clamp(std::floor(69.0 * syn_tau_[c] / dt_), 1.0, static_cast<double>(kMaxRenorm)));
+      gpow_[c].resize(K + 1);
+      gpow_[c][0] = 1.0;
+      for (std::size_t j = 0; j < K; ++j) gpow_[c][j + 1] = gpow_[c][j] * Ps_[c];
       inv_tau_s_[c] = 1.0 / syn_tau_[c];
       for (std::size_t i = 0; i < n_; ++i)
         P21_[c][i] = models::lif_psc_coupling(a_.tau_m[i], syn_tau_[c], dt_);
@@ -220,12 +227,14 @@ class LifExactPopulation final : public Population {
     return true;
   }
   double* synaptic_current(std::size_t c) override { return I_[c].data(); }
-  double synaptic_scale(std::size_t c) const override { return 1.0 / g_[c]; }
+  double synaptic_scale(std::size_t c, std::size_t step) const override {
+    return 1.0 / g_at(c, static_cast<std::int64_t>(step));
+  }
   void add_synaptic_current(std::span<const std::uint32_t> neurons,
                             std::span<double> out) const override {
     for (std::size_t c = 0; c < I_.size(); ++c) {
       const auto& I = I_[c];
-      const double g = g_[c];
+      const double g = g_at(c, step_);
       if (neurons.empty())
         for (std::size_t i = 0; i < n_; ++i) out[i] += I[i] * g;
       else
@@ -235,7 +244,7 @@ class LifExactPopulation final : public Population {
   void read_synaptic_current(std::size_t c, std::span<const std::uint32_t> neurons,
                              std::span<double> out) const override {
     const auto& I = I_[c];
-    const double g = g_[c];
+    const double g = g_at(c, step_);
     if (neurons.empty())
       for (std::size_t i = 0; i < n_; ++i) out[i] = I[i] * g;
     else
@@ -283,19 +292,11 @@ class LifExactPopulation final : public Population {
     step_chunks(c0, c1, t, input);
   }
   void finish_step(std::vector<Spike>& spikes) override {
-    ++step_;
-    // The stored currents are I / g: decaying all of them is one multiplication of g.
-    // Renormalised long before 1 / g could overflow.
-    for (std::size_t ch = 0; ch < g_.size(); ++ch) {
-      g_[ch] *= Ps_[ch];
-      if (g_[ch] < 1e-30) {
-        for (double& x : I_[ch]) x *= g_[ch];
-        g_[ch] = 1.0;
-      }
-    }
     const std::size_t from = spikes.size();
-    for (auto& s : chunk_spikes_) spikes.insert(spikes.end(), s.begin(), s.end());
+    for (auto& s : chunk_spikes_[static_cast<std::size_t>(step_) & 1u])
+      spikes.insert(spikes.end(), s.begin(), s.end());
     sort_spikes(spikes, from);
+    ++step_;
   }
 
  private:
@@ -314,15 +315,41 @@ class LifExactPopulation final : public Population {
     // fault after each step (finish_step, fault), and a write would move the line to this
     // core and back, every step, for every chunk (~0.3 us a line between the two cores
     // of this VM).
+    const std::int64_t k = step_of(t);
     for (std::size_t c = c0; c < c1; ++c) {
-      if (!chunk_spikes_[c].empty()) chunk_spikes_[c].clear();
-      if (chunk_fault_[c]) chunk_fault_[c].reset();
+      if (!out_spikes(c, k).empty()) out_spikes(c, k).clear();
+      if (out_fault(c, k)) out_fault(c, k).reset();
     }
     if (c0 == c1) return;
-    if (syn_tau_.empty())
+    if (syn_tau_.empty()) {
       for (std::size_t c = c0; c < c1; ++c) step_chunk(c, t, input.data());
-    else
-      step_chunk_dispatch(c0, c1, t, input.empty() ? nullptr : input.data());
+      return;
+    }
+    step_chunk_dispatch(c0, c1, t, input.empty() ? nullptr : input.data());
+    // The next step's g wraps around to 1: rescale this range's stored currents by the
+    // decay of the period, before anything arrives into them.
+    const auto lo = static_cast<std::ptrdiff_t>(chunks_[c0].begin);
+    const auto hi = static_cast<std::ptrdiff_t>(chunks_[c1 - 1].begin + chunks_[c1 - 1].n);
+    for (std::size_t ch = 0; ch < I_.size(); ++ch) {
+      const std::size_t K = gpow_[ch].size() - 1;
+      if (static_cast<std::size_t>(k + 1) % K == 0)
+        for (auto i = lo; i < hi; ++i) I_[ch][static_cast<std::size_t>(i)] *= gpow_[ch][K];
+    }
+  }
+
+  // The step that starts at t = k dt, and the buffers its spikes and faults go to: two,
+  // alternating, since a team's threads may step k + 1 while thread 0 reads step k's.
+  std::int64_t step_of(double t) const { return std::llround(t / dt_); }
+  std::vector<Spike>& out_spikes(std::size_t c, std::int64_t k) {
+    return chunk_spikes_[static_cast<std::size_t>(k) & 1u][c];
+  }
+  std::optional<StateFault>& out_fault(std::size_t c, std::int64_t k) {
+    return chunk_fault_[static_cast<std::size_t>(k) & 1u][c];
+  }
+  // The stored currents are I / g, g = Ps^(k mod K) at step k: their decay is in g alone,
+  // a function of the step, so that threads stepping different steps agree on it.
+  double g_at(std::size_t ch, std::int64_t k) const {
+    return gpow_[ch][static_cast<std::size_t>(k) % (gpow_[ch].size() - 1)];
   }
 
   void step_chunk(std::size_t c, double t, const double* __restrict J) {
@@ -351,7 +378,7 @@ class LifExactPopulation final : public Population {
       for (std::size_t i = b; i < e; ++i)
         if (special[i]) slow_step(c, i, t, J[i]);
     const std::size_t bad = first_bad_voltage(V + b, e - b);
-    if (bad < e - b) chunk_fault_[c] = StateFault{b + bad, "V", V[b + bad], ""};
+    if (bad < e - b) out_fault(c, step_of(t)) = StateFault{b + bad, "V", V[b + bad], ""};
   }
 
   void step_chunk_dispatch(std::size_t c0, std::size_t c1, double t, const double* J) {
@@ -398,7 +425,7 @@ class LifExactPopulation final : public Population {
   template <int NC, bool U, bool HJ>
   void step_block_syn(std::size_t c0, std::size_t c1, double t, const double* __restrict J) {
     const std::size_t b = chunks_[c0].begin, e = chunks_[c1 - 1].begin + chunks_[c1 - 1].n;
-    for (std::size_t c = c0; c < c1; ++c) take_due_releases(c);
+    for (std::size_t c = c0; c < c1; ++c) take_due_releases(c, step_of(t));
     double* __restrict V = V_.data();
     const std::uint8_t* __restrict refr = refractory_bits_.data();
     const double* __restrict VL = a_.V_L.data();
@@ -410,11 +437,12 @@ class LifExactPopulation final : public Population {
     double* __restrict I[NC];
     const double* __restrict P21[NC];
     double P21s[NC], gs[NC];
+    const std::int64_t k = step_of(t);
     for (int ch = 0; ch < NC; ++ch) {
       I[ch] = I_[ch].data();
       P21[ch] = P21_[ch].data();
-      P21s[ch] = P21_[ch][0] * g_[ch];
-      gs[ch] = g_[ch];
+      gs[ch] = g_at(static_cast<std::size_t>(ch), k);
+      P21s[ch] = P21_[ch][0] * gs[ch];
     }
 #if defined(__AVX512F__)
     if constexpr (U) {
@@ -531,10 +559,10 @@ class LifExactPopulation final : public Population {
 
   // Start of the current step, chunk c: frees the neurons whose refractory period ended
   // exactly at the step's start and marks the range of those released inside the step.
-  void take_due_releases(std::size_t c) {
+  void take_due_releases(std::size_t c, std::int64_t step) {
     RefractoryQueue& q = release_queue_[c];
     std::size_t k = q.head;
-    for (; k < q.items.size() && q.items[k].step == step_; ++k)
+    for (; k < q.items.size() && q.items[k].step == step; ++k)
       if (q.items[k].rem == 0) {
         ref_[q.items[k].neuron] = 0;
         set_refractory_bit(q.items[k].neuron, false);
@@ -571,17 +599,19 @@ class LifExactPopulation final : public Population {
     const std::size_t q = uniform_ ? 0 : i;  // constants of a homogeneous population: [0]
     const double tau = a_.tau_m[q], Vth = a_.V_th[q], Vreset = a_.V_reset[q], R = a_.R[q];
     const double v_inf = a_.V_L[q] + R * J, tau_ref = a_.tau_ref[q];
+    const std::int64_t k = step_of(t);
+    auto& fault = out_fault(c, k);
     double V = V_[i], ref = ref_left, I0[NC], I[NC];
-    for (int ch = 0; ch < NC; ++ch) I[ch] = I0[ch] = I_[ch][i] * g_[ch];
+    for (int ch = 0; ch < NC; ++ch)
+      I[ch] = I0[ch] = I_[ch][i] * g_at(static_cast<std::size_t>(ch), k);
     // An infinite synaptic current drives V to +inf, which crosses and is reset: without
     // this check the neuron would just fire at its maximal rate and the run end "well".
     for (int ch = 0; ch < NC; ++ch)
-      if (!std::isfinite(I0[ch]) && !chunk_fault_[c])
-        chunk_fault_[c] =
-            StateFault{i, fmt::format("the synaptic current of channel {}", ch), I0[ch],
-                       "check the weights of the projections into this population"};
+      if (!std::isfinite(I0[ch]) && !fault)
+        fault = StateFault{i, fmt::format("the synaptic current of channel {}", ch), I0[ch],
+                           "check the weights of the projections into this population"};
     // The currents decay whatever the neuron does, so they end the step at I0 e^(-dt/tau_s):
-    // the stored I_ / g_ is unchanged (g_ takes the decay) and needs no write. Inside the
+    // the stored I_ / g is unchanged (g takes the decay) and needs no write. Inside the
     // step they are needed only where a free stretch starts, and are then computed from
     // the step's start (at `at`, lazily).
     double at = 0.0;  // time from the step's start at which I[] holds the currents [ms]
@@ -664,26 +694,26 @@ class LifExactPopulation final : public Population {
         }
         ts = std::clamp(h, 0.0, left);
       }
-      chunk_spikes_[c].push_back({static_cast<std::uint32_t>(i), now + ts});
+      out_spikes(c, k).push_back({static_cast<std::uint32_t>(i), now + ts});
       now += ts;
       left -= ts;
       ref = tau_ref;
       V = Vreset;
       if (++spikes_here > 100000) {
-        chunk_fault_[c] = StateFault{i, "V", V, "more than 100000 spikes in one step"};
+        fault = StateFault{i, "V", V, "more than 100000 spikes in one step"};
         break;
       }
       if (ref == 0 && left <= 0) break;
     }
     V_[i] = V;
     if (ref > 0) {
-      schedule_release(i, ref, step_ + 1);
+      schedule_release(i, ref, k + 1);
     } else {
       ref_[i] = 0;
       set_refractory_bit(i, false);
     }
-    if (!(std::fabs(V) < kVoltageLimit) && !chunk_fault_[c])  // flagged by pass 1
-      chunk_fault_[c] = StateFault{i, "V", V, ""};
+    if (!(std::fabs(V) < kVoltageLimit) && !fault)  // flagged by pass 1
+      fault = StateFault{i, "V", V, ""};
   }
 
   // Walks one neuron through the step: refractory time first, then free integration up to
@@ -717,13 +747,13 @@ class LifExactPopulation final : public Population {
         // V < V_th <= v_new implies V < V_th < V_inf, so the log's argument is > 1.
         ts = std::clamp(tau * std::log((V - v_inf) / (Vth - v_inf)), 0.0, left);
       }
-      chunk_spikes_[c].push_back({static_cast<std::uint32_t>(i), now + ts});
+      out_spikes(c, step_of(t)).push_back({static_cast<std::uint32_t>(i), now + ts});
       now += ts;
       left -= ts;
       ref = a_.tau_ref[i];
       V = Vreset;
       if (++spikes_here > 100000) {  // only reachable with tau_ref = 0 and an absurd input
-        chunk_fault_[c] = StateFault{i, "V", V, "more than 100000 spikes in one step"};
+        out_fault(c, step_of(t)) = StateFault{i, "V", V, "more than 100000 spikes in one step"};
         break;
       }
       if (ref == 0 && left <= 0) break;
@@ -748,17 +778,19 @@ class LifExactPopulation final : public Population {
   std::span<double> V_, ref_;                   // state: potential [mV], refractory time left [ms]
   std::vector<double> P_;                       // propagator exp(-dt / tau_m) per neuron
   std::vector<unsigned char> special_;          // scratch: needs the slow path this step
-  std::vector<std::vector<Spike>> chunk_spikes_;
-  std::vector<std::optional<StateFault>> chunk_fault_;
+  // Per chunk, for even and odd steps (out_spikes, out_fault):
+  std::array<std::vector<std::vector<Spike>>, 2> chunk_spikes_;
+  std::array<std::vector<std::optional<StateFault>>, 2> chunk_fault_;
   // Exponential PSC channels (empty without synapses):
-  std::vector<double> syn_tau_;             // tau_c [ms]
-  std::vector<std::span<double>> I_;        // (channel, neuron) current / g_ [input quantity]
-  std::vector<double> g_;                   // per channel: I = I_ * g_
-  std::vector<std::vector<double>> P21_;    // (channel, neuron) coupling over dt [1]
-  std::vector<double> Ps_, inv_tau_s_;      // e^(-dt/tau_c), 1/tau_c
-  bool uniform_ = false;                    // every parameter the same for all neurons: read [0]
-  bool portable_ = false;                   // tests: the portable pass 1 even where AVX-512 is
-  std::vector<std::uint8_t> special_bits_;  // scratch of the AVX-512 pass 1: a bit a neuron
+  std::vector<double> syn_tau_;               // tau_c [ms]
+  std::vector<std::span<double>> I_;          // (channel, neuron) current / g [input quantity]
+  std::vector<std::vector<double>> gpow_;     // per channel: Ps^j, j = 0..K (g_at)
+  static constexpr double kMaxRenorm = 1024;  // K at most [steps]
+  std::vector<std::vector<double>> P21_;      // (channel, neuron) coupling over dt [1]
+  std::vector<double> Ps_, inv_tau_s_;        // e^(-dt/tau_c), 1/tau_c
+  bool uniform_ = false;                      // every parameter the same for all neurons: read [0]
+  bool portable_ = false;                     // tests: the portable pass 1 even where AVX-512 is
+  std::vector<std::uint8_t> special_bits_;    // scratch of the AVX-512 pass 1: a bit a neuron
   // Refractoriness with PSC channels (step_chunk_syn); ref_ then holds the remainder rem.
   std::int64_t step_ = 0;                       // steps taken
   std::vector<std::uint8_t> refractory_bits_;   // a bit a neuron: refractory at the step's start

@@ -55,9 +55,9 @@ class Population {
   // The current of attached channel c, one per neuron [input quantity]: the engine adds
   // w / tau_s to it for each spike arriving at the start of a step, before advance().
   virtual double* synaptic_current(std::size_t /*c*/) { return nullptr; }
-  // The factor the engine applies to w / tau_s before adding it there this step (a
-  // population may store its currents scaled, see lif_population.cpp).
-  virtual double synaptic_scale(std::size_t /*c*/) const { return 1.0; }
+  // The factor the engine applies to w / tau_s before adding it there at the start of step
+  // `step` (a population may store its currents scaled, see lif_population.cpp).
+  virtual double synaptic_scale(std::size_t /*c*/, std::size_t /*step*/) const { return 1.0; }
   // Adds the attached channels' synaptic current at the current time (arrivals included)
   // to out (all neurons if `neurons` is empty), for the input trace "I".
   virtual void add_synaptic_current(std::span<const std::uint32_t> /*neurons*/,

@@ -520,9 +520,19 @@ struct Simulation::Impl {
   // region a step cost more than the work of 2 threads saved). Each thread owns a fixed
   // range of every population's neurons: it applies the arrivals into its range and
   // steps it, with no barrier in between, so a target's current is read back from the
-  // thread's own cache. Everything else (stimuli, sources, delivery, recording, the sink)
-  // runs on thread 0 between two barriers. A range's sums and steps do not depend on the
-  // other ranges, so the results are the same as run_plain's for any team size.
+  // thread's own cache. Everything else (delivery, recording, the sink, stimuli, sources)
+  // runs on thread 0 after the step's barrier. A range's sums and steps do not depend on
+  // the other ranges, so the results are the same as run_plain's for any team size.
+  //
+  // One barrier a step when no population reads `input` (no stimuli): the other threads
+  // then go on to step k + 1 while thread 0 delivers step k. That is safe because a spike
+  // of step k is stamped k + 1 and every delay is at least one step, so what thread 0
+  // queues arrives at k + 2 or later; the populations keep two spike buffers (even and
+  // odd steps) and the currents' decay is a function of the step (lif_population.cpp).
+  // With stimuli, thread 0 fills step k + 1's input after the barrier and a second
+  // barrier holds the others until it has. A barrier costs ~1 us on this VM's two cores
+  // (a cache line takes ~0.3 us from one to the other), and thread 0's part of CUBA at
+  // 64000 neurons was ~4.5 us a step, which the other thread spent waiting.
   void run_team(RunSink& sink, const ProgressFn& progress, int team) {
     Stimuli stim(spec);
     std::vector<std::vector<double>> input(pops.size());
@@ -533,37 +543,47 @@ struct Simulation::Impl {
     for (std::size_t p = 0; p < pops.size(); ++p)
       for (std::size_t part = 0; part < parts; ++part)
         range[p].push_back(pops[p]->part_range(part, parts));
+    const bool pipelined = std::all_of(no_input.begin(), no_input.end(), [](char c) { return c; });
     const double dt = spec.dt;
     fill_input(0, stim, input);
     if (net) net->emit_sources(0);
     record_sources(sink, 0);
-    // Written by thread 0 only, read by all after a barrier (which flushes).
+    // Thread 0 alone writes these; the others read them after a barrier (which flushes).
+    // stop_at[k % 2]: stop at step k's barrier, set by thread 0 before it (an error in
+    // step k - 1's delivery, or in step k's sampling); two, so that the flag the others
+    // read after barrier k is never the one thread 0 may be setting meanwhile.
     std::exception_ptr error;
-    bool stop = false;
+    bool stop_at[2] = {false, false};
     detail::TeamBarrier barrier(static_cast<unsigned>(team));
 #pragma omp parallel num_threads(team)
     {
       const auto part = static_cast<std::size_t>(omp_get_thread_num());
       for (std::size_t k = 0;; ++k) {
         const double t = static_cast<double>(k) * dt;
+        bool& stop_here = stop_at[k % 2];
         if (net)
           for (std::size_t p = 0; p < pops.size(); ++p)
             net->arrive_range(k, p, range[p][part].first, range[p][part].second);
         if (k == n_steps || samples_at(k)) {  // the traces read every range's arrivals
           barrier.wait();
-          if (part == 0) try {
+          if (part == 0 && !stop_here) try {
               sample(sink, k, t, input);
             } catch (...) {
               error = std::current_exception();
-              stop = true;
+              stop_here = true;
             }
           barrier.wait();
-          if (stop || k == n_steps) break;
+          if (stop_here || k == n_steps) break;
         }
         for (std::size_t p = 0; p < pops.size(); ++p)
           pops[p]->advance_part(part, parts, t, no_input[p] ? std::span<const double>() : input[p]);
-        if (net) net->prefetch_arrivals(k + 1);  // into this thread's cache, for arrive_range
+        // Thread 0 queued step k + 1's arrivals itself (the others may not read the queue
+        // before the barrier: thread 0 may still be filling it); they prefetch their rows'
+        // parts in arrive_range.
+        if (net && part == 0) net->prefetch_arrivals(k + 1);
         barrier.wait();
+        if (stop_here) break;
+        bool& stop_next = stop_at[(k + 1) % 2];
         if (part == 0) try {
             if (net) net->clear_arrivals(k);
             for (std::size_t p = 0; p < pops.size(); ++p) {
@@ -576,10 +596,12 @@ struct Simulation::Impl {
             record_sources(sink, k + 1);
           } catch (...) {
             error = std::current_exception();
-            stop = true;
+            stop_next = true;
           }
-        barrier.wait();
-        if (stop) break;
+        if (!pipelined) {
+          barrier.wait();
+          if (stop_next) break;
+        }
       }
     }
     if (error) std::rethrow_exception(error);
