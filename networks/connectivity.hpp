@@ -26,6 +26,7 @@
 #include <string>
 #include <vector>
 
+#include "sim/huge_pages.hpp"
 #include "sim/random.hpp"
 
 namespace ranvier::networks {
@@ -117,12 +118,15 @@ struct ConnectionRule {
 // A projection's synapses, CSR by source neuron.
 struct Connectivity {
   std::size_t n_source = 0, n_target = 0;
-  std::vector<std::uint64_t> row;     // (n_source + 1) offsets into target/weight/delay
-  std::vector<std::uint32_t> target;  // (n_synapses) target neuron, ascending within a row
-  std::vector<float> weight;          // (n_synapses) or empty: every weight is weight_const
-  double weight_const = 0.0;          // [target input quantity * ms]
-  std::vector<std::uint16_t> delay;   // (n_synapses) in steps, or empty: all delay_const
-  std::uint16_t delay_const = 1;      // [steps], >= 1
+  // On huge pages when large (sim/huge_pages.hpp): rows are read at random.
+  template <class T>
+  using Array = std::vector<T, sim::LargeAllocator<T>>;
+  Array<std::uint64_t> row;          // (n_source + 1) offsets into target/weight/delay
+  Array<std::uint32_t> target;       // (n_synapses) target neuron, ascending within a row
+  Array<float> weight;               // (n_synapses) or empty: every weight is weight_const
+  double weight_const = 0.0;         // [target input quantity * ms]
+  std::vector<std::uint16_t> delay;  // (n_synapses) in steps, or empty: all delay_const
+  std::uint16_t delay_const = 1;     // [steps], >= 1
 
   std::size_t size() const { return target.size(); }
   double weight_of(std::size_t s) const { return weight.empty() ? weight_const : weight[s]; }

@@ -20,6 +20,7 @@
 #include "models/param_check.hpp"
 #include "models/psc_filter.hpp"
 #include "sim/chunks.hpp"
+#include "sim/huge_pages.hpp"
 #include "sim/ode_population.hpp"
 #include "sim/population_factories.hpp"
 
@@ -159,10 +160,7 @@ class LifExactPopulation final : public Population {
     // (4K aliasing).
     constexpr std::size_t kArrays = 2 + kMaxExpChannels, kStagger = 576;  // bytes
     hot_stride_ = (n_ * sizeof(double) + 4095) / 4096 * 4096 + kStagger;  // bytes
-    // aligned_alloc wants a size that is a multiple of the alignment.
-    const std::size_t bytes = (kArrays * hot_stride_ + 4095) / 4096 * 4096;
-    hot_.reset(static_cast<double*>(std::aligned_alloc(4096, bytes)));
-    if (!hot_) throw std::bad_alloc();
+    hot_.reset(static_cast<double*>(allocate_large(kArrays * hot_stride_, 4096)));
     V_ = hot_array(0);
     ref_ = hot_array(1);
     // A neuron that starts refractory is held at V_reset, as in the Odeint model.

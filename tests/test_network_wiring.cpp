@@ -204,9 +204,9 @@ TEST_CASE("an explicit matrix is (n_target, n_source) and zero means no synapse"
   w.weight = Distribution::constant(2.0);
   const auto c = connect(w);
   REQUIRE(c.size() == 3);
-  CHECK(c.row == std::vector<std::uint64_t>{0, 1, 2, 3});
-  CHECK(c.target == std::vector<std::uint32_t>{1, 0, 0});
-  CHECK(c.weight == std::vector<float>{6.0f, 2.0f, 4.0f});
+  CHECK(c.row == Connectivity::Array<std::uint64_t>{0, 1, 2, 3});
+  CHECK(c.target == Connectivity::Array<std::uint32_t>{1, 0, 0});
+  CHECK(c.weight == Connectivity::Array<float>{6.0f, 2.0f, 4.0f});
   w.rule.matrix.pop_back();
   CHECK_THROWS_AS(connect(w), WiringError);
 }
