@@ -13,6 +13,8 @@
 // 1e-13 ms tolerance. A guess that leaves (lo, hi) is not used: the caller keeps its own.
 #pragma once
 
+#include <cmath>
+
 namespace ranvier::models {
 
 // V0 < th at h = 0; I[c] the currents at h = 0, inv_tau_s[c] = 1 / tau_c; returns the
@@ -28,20 +30,26 @@ double lif_crossing_guess(double V0, double th, double v_inf, double tau_m, doub
     g[c] = I[c];
     isum += I[c];
   }
-  d[1] = (v_inf - V0 + R * isum) / tau_m;
+  // Products with reciprocals, not divisions: the d[k] are a chain, and this is a guess
+  // (the caller's exact Newton step decides the result).
+  const double inv_tau_m = 1.0 / tau_m;
+  d[1] = (v_inf - V0 + R * isum) * inv_tau_m;
   for (int k = 1; k < kDegree; ++k) {
     double s = 0.0;
     for (int c = 0; c < NC; ++c) s += (g[c] *= -inv_tau_s[c]);
-    d[k + 1] = (R * s - d[k]) / tau_m;
+    d[k + 1] = (R * s - d[k]) * inv_tau_m;
   }
   // Taylor coefficients d[k] / k!.
-  const double a1 = d[1], a2 = d[2] / 2, a3 = d[3] / 6, a4 = d[4] / 24, a5 = d[5] / 120;
+  const double a1 = d[1], a2 = d[2] * 0.5, a3 = d[3] * (1.0 / 6), a4 = d[4] * (1.0 / 24),
+               a5 = d[5] * (1.0 / 120);
   double x = guess;
   for (int it = 0; it < 4; ++it) {
     const double p = ((((a5 * x + a4) * x + a3) * x + a2) * x + a1) * x + (V0 - th);
     const double dp = (((5 * a5 * x + 4 * a4) * x + 3 * a3) * x + 2 * a2) * x + a1;
     if (!(dp > 0)) break;
-    x -= p / dp;
+    const double step = p / dp;
+    x -= step;
+    if (std::fabs(step) <= 1e-15 * x) break;  // converged to the polynomial's rounding
   }
   return x > lo && x < hi ? x : guess;
 }

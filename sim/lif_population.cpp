@@ -200,9 +200,9 @@ class LifExactPopulation final : public Population {
     gpow_.assign(nc, {});
     for (std::size_t c = 0; c < nc; ++c) {
       Ps_[c] = std::exp(-dt_ / syn_tau_[c]);
-      // g = Ps^j, j = k mod K: K steps of decay stay above 1e-30 (and K <= 1024).
-      const auto K = static_cast<std::size_t>(
-          std::clamp(std::floor(69.0 * syn_tau_[c] / dt_), 1.0, static_cast<double>(kMaxRenorm)));
+      // g = Ps^j, j = k mod K: K steps of decay stay above 1e-30; K <= 1024, a power of 2.
+      std::size_t K = 1;
+      while (2 * K <= kMaxRenorm && static_cast<double>(2 * K) * dt_ <= 69.0 * syn_tau_[c]) K *= 2;
       gpow_[c].resize(K + 1);
       gpow_[c][0] = 1.0;
       for (std::size_t j = 0; j < K; ++j) gpow_[c][j + 1] = gpow_[c][j] * Ps_[c];
@@ -216,6 +216,11 @@ class LifExactPopulation final : public Population {
     };
     uniform_ = same(a_.V_L) && same(a_.V_th) && same(a_.R) && same(a_.tau_m) && same(a_.V_reset) &&
                same(a_.tau_ref);
+    uniform_inv_tau_m_ = 1.0 / a_.tau_m[0];
+    for (std::size_t c = 0; c < nc; ++c) {
+      uniform_cc_[c] = uniform_inv_tau_m_ - inv_tau_s_[c];
+      uniform_kc_[c] = syn_tau_[c] / (syn_tau_[c] - a_.tau_m[0]);
+    }
     // From here on refractoriness goes through the release queues (step_chunk_syn).
     refractory_bits_.assign(n_ / 8 + 8, 0);  // padded: pass 1 reads a byte per 8 neurons
     release_step_.assign(n_, 0);
@@ -330,14 +335,16 @@ class LifExactPopulation final : public Population {
     const auto hi = static_cast<std::ptrdiff_t>(chunks_[c1 - 1].begin + chunks_[c1 - 1].n);
     for (std::size_t ch = 0; ch < I_.size(); ++ch) {
       const std::size_t K = gpow_[ch].size() - 1;
-      if (static_cast<std::size_t>(k + 1) % K == 0)
+      if ((static_cast<std::size_t>(k + 1) & (K - 1)) == 0)
         for (auto i = lo; i < hi; ++i) I_[ch][static_cast<std::size_t>(i)] *= gpow_[ch][K];
     }
   }
 
   // The step that starts at t = k dt, and the buffers its spikes and faults go to: two,
   // alternating, since a team's threads may step k + 1 while thread 0 reads step k's.
-  std::int64_t step_of(double t) const { return std::llround(t / dt_); }
+  std::int64_t step_of(double t) const {  // t >= 0 (llround is a libm call: 1% of CUBA)
+    return static_cast<std::int64_t>(t / dt_ + 0.5);
+  }
   std::vector<Spike>& out_spikes(std::size_t c, std::int64_t k) {
     return chunk_spikes_[static_cast<std::size_t>(k) & 1u][c];
   }
@@ -347,7 +354,7 @@ class LifExactPopulation final : public Population {
   // The stored currents are I / g, g = Ps^(k mod K) at step k: their decay is in g alone,
   // a function of the step, so that threads stepping different steps agree on it.
   double g_at(std::size_t ch, std::int64_t k) const {
-    return gpow_[ch][static_cast<std::size_t>(k) % (gpow_[ch].size() - 1)];
+    return gpow_[ch][static_cast<std::size_t>(k) & (gpow_[ch].size() - 2)];  // K a power of 2
   }
 
   void step_chunk(std::size_t c, double t, const double* __restrict J) {
@@ -621,14 +628,16 @@ class LifExactPopulation final : public Population {
     // V after h of free evolution from V0, and optionally dV/dt there.
     // The coupling tau_s / (tau_s - tau_m) (e^(-h/tau_s) - e^(-h/tau_m)) reuses the two
     // exponentials unless the time constants are so close that the difference cancels.
+    // Lowered once for a homogeneous population (divisions on the slow path's chain).
     double kc[NC], cc[NC];
+    const double inv_tau = uniform_ ? uniform_inv_tau_m_ : 1.0 / tau;
     for (int ch = 0; ch < NC; ++ch) {
-      cc[ch] = 1.0 / tau - inv_tau_s_[ch];
-      kc[ch] = syn_tau_[ch] / (syn_tau_[ch] - tau);
+      cc[ch] = uniform_ ? uniform_cc_[ch] : inv_tau - inv_tau_s_[ch];
+      kc[ch] = uniform_ ? uniform_kc_[ch] : syn_tau_[ch] / (syn_tau_[ch] - tau);
     }
     auto free_v = [&](double V0, double h, double* dv) {
       const bool full = h == dt_;
-      const double em = full ? P_[q] : std::exp(-h / tau);
+      const double em = full ? P_[q] : std::exp(-h * inv_tau);
       double v = v_inf + (V0 - v_inf) * em, isum = 0.0;
       for (int ch = 0; ch < NC; ++ch) {
         if (full) {
@@ -643,7 +652,7 @@ class LifExactPopulation final : public Population {
         v += R * I[ch] * coupling;
         isum += I[ch] * es;
       }
-      if (dv) *dv = (v_inf - v + R * isum) / tau;
+      if (dv) *dv = (v_inf - v + R * isum) * inv_tau;
       return v;
     };
     double left = dt_, now = t;
@@ -780,15 +789,18 @@ class LifExactPopulation final : public Population {
   std::array<std::vector<std::vector<Spike>>, 2> chunk_spikes_;
   std::array<std::vector<std::optional<StateFault>>, 2> chunk_fault_;
   // Exponential PSC channels (empty without synapses):
-  std::vector<double> syn_tau_;               // tau_c [ms]
-  std::vector<std::span<double>> I_;          // (channel, neuron) current / g [input quantity]
-  std::vector<std::vector<double>> gpow_;     // per channel: Ps^j, j = 0..K (g_at)
-  static constexpr double kMaxRenorm = 1024;  // K at most [steps]
-  std::vector<std::vector<double>> P21_;      // (channel, neuron) coupling over dt [1]
-  std::vector<double> Ps_, inv_tau_s_;        // e^(-dt/tau_c), 1/tau_c
-  bool uniform_ = false;                      // every parameter the same for all neurons: read [0]
-  bool portable_ = false;                     // tests: the portable pass 1 even where AVX-512 is
-  std::vector<std::uint8_t> special_bits_;    // scratch of the AVX-512 pass 1: a bit a neuron
+  std::vector<double> syn_tau_;                    // tau_c [ms]
+  std::vector<std::span<double>> I_;               // (channel, neuron) current / g [input quantity]
+  std::vector<std::vector<double>> gpow_;          // per channel: Ps^j, j = 0..K (g_at)
+  static constexpr std::size_t kMaxRenorm = 1024;  // K at most [steps]
+  std::vector<std::vector<double>> P21_;           // (channel, neuron) coupling over dt [1]
+  std::vector<double> Ps_, inv_tau_s_;             // e^(-dt/tau_c), 1/tau_c
+  bool uniform_ = false;  // every parameter the same for all neurons: read [0]
+  // ... and then, per channel: 1/tau_m, 1/tau_m - 1/tau_c, tau_c / (tau_c - tau_m)
+  double uniform_inv_tau_m_ = 0, uniform_cc_[kMaxExpChannels] = {},
+         uniform_kc_[kMaxExpChannels] = {};
+  bool portable_ = false;                   // tests: the portable pass 1 even where AVX-512 is
+  std::vector<std::uint8_t> special_bits_;  // scratch of the AVX-512 pass 1: a bit a neuron
   // Refractoriness with PSC channels (step_chunk_syn); ref_ then holds the remainder rem.
   std::int64_t step_ = 0;                       // steps taken
   std::vector<std::uint8_t> refractory_bits_;   // a bit a neuron: refractory at the step's start
