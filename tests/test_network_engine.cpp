@@ -269,24 +269,29 @@ TEST_CASE("a recorded synaptic current equals the analytic PSC after one spike")
   // is integrated are checked: order 0 on exact LIF (held by the population, stored
   // scaled by a decay factor) and order 1 (filtered by the engine's cascade). The
   // propagators are exact, so only rounding remains (~1e-16 relative per step, ~1e-13
-  // after 800 steps); 1e-10 relative to the peak w / tau fails on any grid error
-  // (a step late or early is a ~2% change) while leaving room for rounding.
+  // after 1200 steps); 1e-10 relative to the peak w / tau fails on any grid error
+  // (a step late or early is a ~2% change) while leaving room for rounding. A second
+  // spike arrives at 101.5 ms, so that its current is near its peak when the population's
+  // stored decay factor wraps around (step 1024, 102.4 ms) and the currents are rescaled.
   for (unsigned order : {0u, 1u}) {
     sim::RunSpec r;
     r.dt = 0.1;
-    r.duration = 80.0;
+    r.duration = 120.0;
     r.populations = {quiet_lif("post", 2)};
-    r.sources = {times_source("pre", {1.0})};
-    const double w = 8.1, d = 1.5, tau = 5.0, t_arr = 1.0 + d;
+    r.sources = {times_source("pre", {1.0, 100.0})};
+    const double w = 8.1, d = 1.5, tau = 5.0, t_arr = 1.0 + d, t_arr2 = 100.0 + d;
     r.projections = {projection("pp", "pre", "post", w, d, tau, order)};
     r.traces = {{"i", "post", {"I_exc", "V"}, {1}, 2}};  // neuron 1, every 2nd step
     Collect c;
     sim::Simulation(r).run(c);
-    REQUIRE(c.t[0].size() == 401);
+    REQUIRE(c.t[0].size() == 601);
     double worst = 0, peak = 0;
     for (std::size_t k = 0; k < c.t[0].size(); ++k) {
-      const double s = c.t[0][k] - t_arr;
-      const double expect = s < -1e-9 ? 0.0 : w * models::psc_kernel(order, tau, std::max(s, 0.0));
+      double expect = 0;
+      for (double ta : {t_arr, t_arr2}) {
+        const double s = c.t[0][k] - ta;
+        expect += s < -1e-9 ? 0.0 : w * models::psc_kernel(order, tau, std::max(s, 0.0));
+      }
       REQUIRE(c.v[0][k].size() == 2);  // variable-major: I_exc, then V
       worst = std::max(worst, std::fabs(c.v[0][k][0] - expect));
       peak = std::max(peak, c.v[0][k][0]);
@@ -516,48 +521,56 @@ TEST_CASE("the team loop at 2 threads equals the plain loop: spikes, traces, sou
   // population (arrivals and steps); one thread runs the plain loop. Everything the run
   // produces must be the same bit for bit: spikes, trace samples (taken between the
   // threads' arrivals and steps), Poisson input through drawn delays (single queued
-  // synapses rather than whole rows), and a stimulus.
-  auto r = cuba(10000, 60.0);
-  sim::SpikeSourceSpec src;
-  src.name = "drive";
-  src.size = 200;
-  src.rate_hz = {20.0};
-  r.sources = {src};
-  auto pr = projection("drive_exc", "drive", "exc", 20.0, 0.1, 5.0);
-  pr.rule.kind = networks::ConnectionRule::Kind::fixed_probability;
-  pr.rule.p = 0.05;
-  pr.delay = {networks::Distribution::Kind::uniform, 0.1, 2.0};
-  r.projections.push_back(pr);
-  sim::StimulusSpec st;
-  st.name = "bias";
-  st.target = "inh";
-  st.values = {0.3};
-  r.stimuli = {st};
-  sim::TraceSpec few{
-      "few", "exc", {"V", "I", "I_exc", "I_inh", "ref_left"}, {0, 17, 4001, 7999}, 5};
-  sim::TraceSpec all{"all", "inh", {"V", "I"}, {}, 50};
-  r.traces = {few, all};
-  r.spike_sources = {"drive"};
-  r.spike_neurons["drive"] = {3, 50, 199};
-  Collect plain, team;
-  sim::Simulation(r, {1}).run(plain);
-  sim::Simulation(r, {2}).run(team);
-  for (std::size_t p = 0; p < 2; ++p) {
-    CHECK(plain.by_pop[p].size() > 500);
-    require_same_spikes(plain.by_pop[p], team.by_pop[p]);
-  }
-  // The recorded source spikes: only the three neurons asked for, on the grid, the same.
-  CHECK(plain.by_source[0].size() > 0);
-  for (const auto& sp : plain.by_source[0]) {
-    CHECK((sp.neuron == 3 || sp.neuron == 50 || sp.neuron == 199));
-    CHECK(std::fabs(sp.t / 0.1 - std::round(sp.t / 0.1)) < 1e-9);
-  }
-  require_same_spikes(plain.by_source[0], team.by_source[0]);
-  for (std::size_t tr = 0; tr < 2; ++tr) {
-    REQUIRE(plain.t[tr].size() == team.t[tr].size());
-    CHECK(plain.t[tr].size() == (tr == 0 ? 121u : 13u));  // 600 steps, every 5 or 50, t = 0 too
-    CHECK(plain.t[tr] == team.t[tr]);
-    CHECK(plain.v[tr] == team.v[tr]);
+  // synapses rather than whole rows), and a stimulus. Without the stimulus the team runs
+  // with one barrier a step (thread 0 delivers step k while the other steps k + 1), with
+  // it two. 120 ms is 1200 steps: past the 1024 after which the stored currents' decay
+  // factor wraps and each thread rescales its range.
+  for (const bool stimulated : {true, false}) {
+    INFO("stimulus: " << stimulated);
+    auto r = cuba(10000, 120.0);
+    sim::SpikeSourceSpec src;
+    src.name = "drive";
+    src.size = 200;
+    src.rate_hz = {20.0};
+    r.sources = {src};
+    auto pr = projection("drive_exc", "drive", "exc", 20.0, 0.1, 5.0);
+    pr.rule.kind = networks::ConnectionRule::Kind::fixed_probability;
+    pr.rule.p = 0.05;
+    pr.delay = {networks::Distribution::Kind::uniform, 0.1, 2.0};
+    r.projections.push_back(pr);
+    if (stimulated) {
+      sim::StimulusSpec st;
+      st.name = "bias";
+      st.target = "inh";
+      st.values = {0.3};
+      r.stimuli = {st};
+    }
+    sim::TraceSpec few{
+        "few", "exc", {"V", "I", "I_exc", "I_inh", "ref_left"}, {0, 17, 4001, 7999}, 5};
+    sim::TraceSpec all{"all", "inh", {"V", "I"}, {}, 50};
+    r.traces = {few, all};
+    r.spike_sources = {"drive"};
+    r.spike_neurons["drive"] = {3, 50, 199};
+    Collect plain, team;
+    sim::Simulation(r, {1}).run(plain);
+    sim::Simulation(r, {2}).run(team);
+    for (std::size_t p = 0; p < 2; ++p) {
+      CHECK(plain.by_pop[p].size() > 500);
+      require_same_spikes(plain.by_pop[p], team.by_pop[p]);
+    }
+    // The recorded source spikes: only the three neurons asked for, on the grid, the same.
+    CHECK(plain.by_source[0].size() > 0);
+    for (const auto& sp : plain.by_source[0]) {
+      CHECK((sp.neuron == 3 || sp.neuron == 50 || sp.neuron == 199));
+      CHECK(std::fabs(sp.t / 0.1 - std::round(sp.t / 0.1)) < 1e-9);
+    }
+    require_same_spikes(plain.by_source[0], team.by_source[0]);
+    for (std::size_t tr = 0; tr < 2; ++tr) {
+      REQUIRE(plain.t[tr].size() == team.t[tr].size());
+      CHECK(plain.t[tr].size() == (tr == 0 ? 241u : 25u));  // 1200 steps, every 5 or 50, t = 0
+      CHECK(plain.t[tr] == team.t[tr]);
+      CHECK(plain.v[tr] == team.v[tr]);
+    }
   }
 }
 
