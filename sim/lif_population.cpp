@@ -168,8 +168,8 @@ class LifExactPopulation final : public Population {
     std::copy(a_.ref_init.begin(), a_.ref_init.end(), ref_.begin());
     P_.resize(n_);
     for (std::size_t i = 0; i < n_; ++i) P_[i] = std::exp(-dt / a_.tau_m[i]);  // lowered once
-    special_.assign(n_ + 8, 0);  // padded: pass 2 reads the flags eight at a time
-    special_bits_.assign(n_ / 8 + 1, 0);
+    special_.assign(n_ + 8, 0);            // padded: pass 2 reads the flags eight at a time
+    special_bits_.assign(n_ / 8 + 16, 0);  // padded: pass 2 reads 8 bytes at a time
     for (auto& b : chunk_spikes_) b.resize(chunks_.size());
     for (auto& b : chunk_fault_) b.resize(chunks_.size());
   }
@@ -456,10 +456,17 @@ class LifExactPopulation final : public Population {
         for (int ch = 0; ch < NC; ++ch) Ic[ch] = I[ch];
         std::uint8_t* bits = special_bits_.data();
         if (exp_pass1_avx512<NC, HJ>(V, refr, Ic, P21s, J, VL0, Vth0, R0, P0, b, e, bits))
-          for (std::size_t w = b / 8; w < (e + 7) / 8; ++w)  // pass 2, in neuron order
-            for (unsigned m = bits[w]; m; m &= m - 1)
-              slow_step_syn<NC>(8 * w + static_cast<unsigned>(__builtin_ctz(m)), t,
-                                HJ ? J[8 * w + static_cast<unsigned>(__builtin_ctz(m))] : 0.0, 0.0);
+          // Pass 2, in neuron order, 64 flags a word (b is a multiple of kChunk; bits past e
+          // are another block's, or padding, and masked off).
+          for (std::size_t w = b / 64; w < (e + 63) / 64; ++w) {
+            std::uint64_t m;
+            std::memcpy(&m, bits + 8 * w, 8);
+            if (64 * (w + 1) > e) m &= (std::uint64_t{1} << (e % 64)) - 1;
+            for (; m; m &= m - 1) {
+              const std::size_t i = 64 * w + static_cast<unsigned>(__builtin_ctzll(m));
+              slow_step_syn<NC>(i, t, HJ ? J[i] : 0.0, 0.0);
+            }
+          }
         release_due<NC, HJ>(c0, c1, t, J);
         return;
       }
