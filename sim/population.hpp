@@ -37,7 +37,8 @@ class Population {
   // `spikes` in time order (ties by neuron index). Never throws for numerical trouble:
   // the first bad neuron is reported by fault() instead.
   virtual void advance(double t, std::span<const double> input, std::vector<Spike>& spikes) = 0;
-  // The first neuron (lowest index) whose state went bad in the last advance, if any.
+  // The first neuron (lowest index) whose state went bad in the last advance, if any. The
+  // engine stops the run at the first fault, so a kind may keep reporting it afterwards.
   virtual std::optional<StateFault> fault() const = 0;
   // Copies state variable `var` (index into the model's ModelInfo::state) of `neurons`
   // (all neurons when empty) into out (out.size() == number of neurons read).
