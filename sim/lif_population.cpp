@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -180,6 +181,7 @@ class LifExactPopulation final : public Population {
            "the exact integrator itself cannot blow up";
   }
   std::optional<StateFault> fault() const override {
+    if (!any_fault_.load(std::memory_order_relaxed)) return std::nullopt;         // the common case
     for (const auto& f : chunk_fault_[static_cast<std::size_t>(step_ - 1) & 1u])  // the last step
       if (f) return f;
     return std::nullopt;
@@ -349,6 +351,11 @@ class LifExactPopulation final : public Population {
   std::optional<StateFault>& out_fault(std::size_t c, std::int64_t k) {
     return chunk_fault_[static_cast<std::size_t>(k) & 1u][c];
   }
+  // Stores a chunk's fault (any thread, each its own chunks); fault() looks only once set.
+  void set_fault(std::optional<StateFault>& slot, StateFault f) {
+    slot = std::move(f);
+    any_fault_.store(true, std::memory_order_relaxed);  // read after the step's barrier
+  }
   // The stored currents are I / g, g = Ps^(k mod K) at step k: their decay is in g alone,
   // a function of the step, so that threads stepping different steps agree on it.
   double g_at(std::size_t ch, std::int64_t k) const {
@@ -381,7 +388,7 @@ class LifExactPopulation final : public Population {
       for (std::size_t i = b; i < e; ++i)
         if (special[i]) slow_step(c, i, t, J[i]);
     const std::size_t bad = first_bad_voltage(V + b, e - b);
-    if (bad < e - b) out_fault(c, step_of(t)) = StateFault{b + bad, "V", V[b + bad], ""};
+    if (bad < e - b) set_fault(out_fault(c, step_of(t)), {b + bad, "V", V[b + bad], ""});
   }
 
   void step_chunk_dispatch(std::size_t c0, std::size_t c1, double t, const double* J) {
@@ -618,8 +625,8 @@ class LifExactPopulation final : public Population {
     // this check the neuron would just fire at its maximal rate and the run end "well".
     for (int ch = 0; ch < NC; ++ch)
       if (!std::isfinite(I0[ch]) && !fault)
-        fault = StateFault{i, fmt::format("the synaptic current of channel {}", ch), I0[ch],
-                           "check the weights of the projections into this population"};
+        set_fault(fault, {i, fmt::format("the synaptic current of channel {}", ch), I0[ch],
+                          "check the weights of the projections into this population"});
     // The currents decay whatever the neuron does, so they end the step at I0 e^(-dt/tau_s):
     // the stored I_ / g is unchanged (g takes the decay) and needs no write. Inside the
     // step they are needed only where a free stretch starts, and are then computed from
@@ -712,7 +719,7 @@ class LifExactPopulation final : public Population {
       ref = tau_ref;
       V = Vreset;
       if (++spikes_here > 100000) {
-        fault = StateFault{i, "V", V, "more than 100000 spikes in one step"};
+        set_fault(fault, {i, "V", V, "more than 100000 spikes in one step"});
         break;
       }
       if (ref == 0 && left <= 0) break;
@@ -725,7 +732,7 @@ class LifExactPopulation final : public Population {
       set_refractory_bit(i, false);
     }
     if (!(std::fabs(V) < kVoltageLimit) && !fault)  // flagged by pass 1
-      fault = StateFault{i, "V", V, ""};
+      set_fault(fault, {i, "V", V, ""});
   }
 
   // Walks one neuron through the step: refractory time first, then free integration up to
@@ -765,7 +772,7 @@ class LifExactPopulation final : public Population {
       ref = a_.tau_ref[i];
       V = Vreset;
       if (++spikes_here > 100000) {  // only reachable with tau_ref = 0 and an absurd input
-        out_fault(c, step_of(t)) = StateFault{i, "V", V, "more than 100000 spikes in one step"};
+        set_fault(out_fault(c, step_of(t)), {i, "V", V, "more than 100000 spikes in one step"});
         break;
       }
       if (ref == 0 && left <= 0) break;
@@ -793,6 +800,7 @@ class LifExactPopulation final : public Population {
   // Per chunk, for even and odd steps (out_spikes, out_fault):
   std::array<std::vector<std::vector<Spike>>, 2> chunk_spikes_;
   std::array<std::vector<std::optional<StateFault>>, 2> chunk_fault_;
+  std::atomic<bool> any_fault_{false};  // some chunk has a fault (it ends the run)
   // Exponential PSC channels (empty without synapses):
   std::vector<double> syn_tau_;                    // tau_c [ms]
   std::vector<std::span<double>> I_;               // (channel, neuron) current / g [input quantity]
