@@ -469,10 +469,10 @@ struct Simulation::Impl {
   }
 
   // Threads for the team loop: every population and the synapses split their step, and
-  // each thread gets at least kMinChunksPerThread chunks (below that a step's barriers
-  // cost more than the thread saves); 1 means the plain loop.
+  // each thread gets at least opt.min_chunks_per_thread chunks (below that a step's
+  // barrier costs more than the thread saves); 1 means the plain loop.
   int team_size() const {
-    static constexpr std::size_t kMinChunksPerThread = 16;
+    const std::size_t min_chunks = std::max<std::size_t>(1, opt.min_chunks_per_thread);
     if (opt.threads < 2 || (net && !net->splits())) return 1;
     std::size_t chunks = 0;
     for (const auto& p : pops) {
@@ -480,7 +480,7 @@ struct Simulation::Impl {
       chunks += p->chunk_count();
     }
     return static_cast<int>(
-        std::min<std::size_t>(static_cast<std::size_t>(opt.threads), chunks / kMinChunksPerThread));
+        std::clamp<std::size_t>(chunks / min_chunks, 1, static_cast<std::size_t>(opt.threads)));
   }
 
   void run(RunSink& sink, const ProgressFn& progress) {
@@ -617,6 +617,9 @@ void Simulation::run(RunSink& sink, const ProgressFn& progress) {
 }
 std::size_t Simulation::n_steps() const {
   return impl_->n_steps;
+}
+int Simulation::team_threads() const {
+  return impl_->team_size();
 }
 const RunSpec& Simulation::spec() const {
   return impl_->spec;

@@ -43,6 +43,13 @@ struct RunOptions {
   int threads = 1;  // OpenMP threads over neurons; results are identical for any count
   // Tests: the portable loops instead of the AVX-512 kernels (identical results).
   bool portable_kernels = false;
+  // The team loop (Simulation::run) gives each thread at least this many chunks of 256
+  // neurons, else it uses fewer threads. Measured on this project's 2-core VM, CUBA at
+  // 16000 neurons (63 chunks) ran slower on two threads than on one (88-140 ms against
+  // 82-85), 64000 neurons (250 chunks) 1.1-1.5x faster: a step's barrier and the data
+  // that crosses between the cores (~0.3 us a cache line there) cost more than half a
+  // small step saves. Tests lower it to run the team on small networks.
+  std::size_t min_chunks_per_thread = 64;
 };
 
 // Checks everything that can be checked before running; throws SpecError with the key path.
@@ -63,6 +70,8 @@ class Simulation {
   void run(RunSink&, const ProgressFn& = {});
   std::size_t n_steps() const;
   const RunSpec& spec() const;
+  // Threads of the team that run() steps the network with; 1: the plain loop.
+  int team_threads() const;
 
  private:
   struct Impl;

@@ -505,11 +505,15 @@ TEST_CASE("with PSC channels, refractory periods end at the analytic time") {
 }
 
 TEST_CASE("the same seeded network gives identical spikes at 1 and 2 threads") {
-  // 10000 neurons: enough chunks for the populations to really split over two threads.
+  // 10000 neurons, 40 chunks: the team loop splits them over two threads once its
+  // threshold is lowered to 16 chunks a thread (RunOptions; the default would keep one).
   auto r = cuba(10000, 100.0);
   Collect c1, c2;
   sim::Simulation(r, {1}).run(c1);
-  sim::Simulation(r, {2}).run(c2);
+  sim::Simulation two(r, {2, false, 16});
+  REQUIRE(two.team_threads() == 2);
+  two.run(c2);
+  CHECK(sim::Simulation(r, {2}).team_threads() == 1);  // 40 < 2 x 64 chunks: one thread
   for (std::size_t p = 0; p < 2; ++p) {
     CHECK(c1.by_pop[p].size() > 1000);
     require_same_spikes(c1.by_pop[p], c2.by_pop[p]);  // bit for bit
@@ -553,7 +557,9 @@ TEST_CASE("the team loop at 2 threads equals the plain loop: spikes, traces, sou
     r.spike_neurons["drive"] = {3, 50, 199};
     Collect plain, team;
     sim::Simulation(r, {1}).run(plain);
-    sim::Simulation(r, {2}).run(team);
+    sim::Simulation two(r, {2, false, 16});  // 40 chunks: a team of 2 (see above)
+    REQUIRE(two.team_threads() == 2);
+    two.run(team);
     for (std::size_t p = 0; p < 2; ++p) {
       CHECK(plain.by_pop[p].size() > 500);
       require_same_spikes(plain.by_pop[p], team.by_pop[p]);
@@ -585,7 +591,9 @@ TEST_CASE("a fault in the team loop is reported as in the plain loop") {
   auto message = [&](int threads) {
     try {
       Collect c;
-      sim::Simulation(r, {threads}).run(c);
+      sim::Simulation sim(r, {threads, false, 16});
+      REQUIRE(sim.team_threads() == threads);
+      sim.run(c);
     } catch (const sim::NumericalFault& e) {
       return std::string(e.what());
     }
