@@ -169,7 +169,8 @@ TEST_CASE("white noise: moments - independence over steps - reproducible - threa
 }
 
 TEST_CASE("white noise drives a large population identically on 1 and 2 threads") {
-  auto run = base(8192, 50.0);  // 32 chunks: enough that the LIF engine uses 2 threads
+  // 128 chunks: enough that the LIF engine uses 2 threads (it wants 64 chunks a thread).
+  auto run = base(32768, 50.0);
   run.traces.clear();
   run.spike_populations = {"pop"};
   auto w = stim("w", Kind::white_noise);
