@@ -438,7 +438,8 @@ class LifExactPopulation final : public Population {
   template <int NC, bool U, bool HJ>
   void step_block_syn(std::size_t c0, std::size_t c1, double t, const double* __restrict J) {
     const std::size_t b = chunks_[c0].begin, e = chunks_[c1 - 1].begin + chunks_[c1 - 1].n;
-    for (std::size_t c = c0; c < c1; ++c) take_due_releases(c, step_of(t));
+    const std::int64_t k = step_of(t);
+    for (std::size_t c = c0; c < c1; ++c) take_due_releases(c, k);
     double* __restrict V = V_.data();
     const std::uint8_t* __restrict refr = refractory_bits_.data();
     const double* __restrict VL = a_.V_L.data();
@@ -450,7 +451,6 @@ class LifExactPopulation final : public Population {
     double* __restrict I[NC];
     const double* __restrict P21[NC];
     double P21s[NC], gs[NC];
-    const std::int64_t k = step_of(t);
     for (int ch = 0; ch < NC; ++ch) {
       I[ch] = I_[ch].data();
       P21[ch] = P21_[ch].data();

@@ -233,11 +233,13 @@ struct SynapticNetwork::Impl {
   std::vector<std::vector<SourceSpike>> emitted;  // per source: its spikes of this step
   std::vector<char> keep_emitting;                // per source: recorded, emit even unconnected
 
-  template <class T>
+  // Prefetches the lines of [b, e): Locality 2 into L2 (rows queued a step or more ahead),
+  // 3 into L1 (rows about to arrive).
+  template <int Locality = 2, class T>
   static void prefetch(const T* b, const T* e) {
     const char* p = reinterpret_cast<const char*>(b);
     const char* end = reinterpret_cast<const char*>(e);
-    for (; p < end; p += 64) __builtin_prefetch(p, 0, 2);
+    for (; p < end; p += 64) __builtin_prefetch(p, 0, Locality);
   }
 
   // Loads the rows that arrive at step k (targets and weights) from L3 into L1, at the end
@@ -247,9 +249,7 @@ struct SynapticNetwork::Impl {
     for (const Channel& ch : channels)
       for (const RowRef& r : ch.ring[k % ch.ring.size()].rows) {
         const auto& t = projections[r.projection].table;
-        const char* p = reinterpret_cast<const char*>(t.target.data() + t.row[r.source]);
-        const char* e = reinterpret_cast<const char*>(t.target.data() + t.row[r.source + 1]);
-        for (; p < e; p += 64) __builtin_prefetch(p, 0, 3);
+        prefetch<3>(t.target.data() + t.row[r.source], t.target.data() + t.row[r.source + 1]);
       }
   }
 
