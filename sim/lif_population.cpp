@@ -89,11 +89,21 @@ inline double mul_add(double a, double b, double c) {
 // 16000 neurons: a quarter of pass 1's samples on the kmov feeding the store). Whether a
 // neuron is refractory comes from a bit mask (refr, bit i % 8 of byte i / 8), loaded
 // straight into a mask register: see the refractory queue of LifExactPopulation.
+//
+// One compare a vector: each compare costs about a cycle, and pass 1 is bound by them (a
+// micro-benchmark of pass 1 at 16000 neurons: 0.27 ns a neuron with three, 0.19 with one;
+// /work/notes/bench5/pass1_variants.cpp). The portable loop's other two are covered so:
+// - V >= V_th at the step's start cannot happen to a free neuron: pass 1 leaves V below
+//   V_th, the slow path leaves it below or at V_reset < V_th, and a neuron that starts
+//   at or above V_th is queued for the slow path at step 0 (LifExactPopulation);
+// - a NaN V_new fails the compare (_CMP_NLT_UQ) and crosses, as before; a hugely
+//   negative one is caught by the running minimum `vmin` (a min costs nothing
+//   measurable here), after which the block is scanned for the neuron.
 template <int NC, bool HJ, bool FULL>
 [[gnu::always_inline]] inline __mmask8 exp_pass1_vector(
     double* __restrict V, const std::uint8_t* __restrict refr, const double* const* I,
     const __m512d* S, const double* __restrict J, __m512d VL, __m512d TH, __m512d R, __m512d P,
-    __m512d LIM, std::size_t i, __mmask8 m, std::uint8_t* __restrict bits) {
+    std::size_t i, __mmask8 m, std::uint8_t* __restrict bits, __m512d& vmin) {
   auto load = [m](const double* x) {
     if constexpr (FULL)
       return _mm512_loadu_pd(x);
@@ -110,10 +120,10 @@ template <int NC, bool HJ, bool FULL>
   // (g++ 12 declares _load_mask8 with a non-const pointer; it only reads.)
   const __mmask8 refractory =
       _load_mask8(const_cast<__mmask8*>(reinterpret_cast<const __mmask8*>(refr + i / 8)));
-  const __mmask8 cross =
-      _kor_mask8(_kor_mask8(refractory, _mm512_cmp_pd_mask(v_new, TH, _CMP_GE_OQ)),
-                 _kor_mask8(_mm512_cmp_pd_mask(v, TH, _CMP_GE_OQ),
-                            _mm512_cmp_pd_mask(v_new, LIM, _CMP_NGT_UQ)));
+  const __mmask8 cross = _kor_mask8(refractory, _mm512_cmp_pd_mask(v_new, TH, _CMP_NLT_UQ));
+  // A NaN lane keeps vmin (min returns its second operand), as do the tail's masked-off
+  // lanes. (The unmasked _mm512_min_pd trips g++ 12's -Wmaybe-uninitialized.)
+  vmin = _mm512_mask_min_pd(vmin, m, v_new, vmin);
   const __m512d v_out = _mm512_mask_blend_pd(cross, v_new, v);  // crossing ones keep V
   __mmask8 sp = _kandn_mask8(refractory, cross);
   if constexpr (FULL) {
@@ -130,21 +140,25 @@ template <int NC, bool HJ>
 bool exp_pass1_avx512(double* __restrict V, const std::uint8_t* __restrict refr,
                       const double* const* I, const double* P21s, const double* __restrict J,
                       double vl, double th, double r, double p, std::size_t b, std::size_t e,
-                      std::uint8_t* __restrict bits) {
+                      std::uint8_t* __restrict bits, double& v_min) {
   __m512d S[NC];
   for (int ch = 0; ch < NC; ++ch) S[ch] = _mm512_set1_pd(P21s[ch]);
   const __m512d VL = _mm512_set1_pd(vl), TH = _mm512_set1_pd(th), R = _mm512_set1_pd(r),
-                P = _mm512_set1_pd(p), LIM = _mm512_set1_pd(-kVoltageLimit);
+                P = _mm512_set1_pd(p);
+  __m512d vmin = _mm512_set1_pd(v_min);
   __mmask8 any = 0;
   std::size_t i = b;
   for (; i + 8 <= e; i += 8)
     any = _kor_mask8(
-        any, exp_pass1_vector<NC, HJ, true>(V, refr, I, S, J, VL, TH, R, P, LIM, i, 0xff, bits));
+        any, exp_pass1_vector<NC, HJ, true>(V, refr, I, S, J, VL, TH, R, P, i, 0xff, bits, vmin));
   if (i < e) {
     const auto m = static_cast<__mmask8>((1u << (e - i)) - 1u);
     any = _kor_mask8(
-        any, exp_pass1_vector<NC, HJ, false>(V, refr, I, S, J, VL, TH, R, P, LIM, i, m, bits));
+        any, exp_pass1_vector<NC, HJ, false>(V, refr, I, S, J, VL, TH, R, P, i, m, bits, vmin));
   }
+  alignas(64) double lanes[8];  // (_mm512_reduce_min_pd trips g++ 12's -Wmaybe-uninitialized)
+  _mm512_store_pd(lanes, vmin);
+  v_min = *std::min_element(lanes, lanes + 8);
   return _cvtmask8_u32(any) != 0;
 }
 #endif
@@ -229,6 +243,15 @@ class LifExactPopulation final : public Population {
     release_queue_.assign(chunks_.size(), {});
     for (std::size_t i = 0; i < n_; ++i)
       if (ref_[i] > 0) schedule_release(i, ref_[i], step_);
+    // Pass 1 assumes a free neuron starts each step below V_th (exp_pass1_vector); one that
+    // starts the run at or above it fires at once, through the slow path.
+    for (std::size_t i = 0; i < n_; ++i)
+      if (!(ref_[i] > 0) && !(V_[i] < a_.V_th[i])) {
+        release_step_[i] = step_;
+        set_refractory_bit(i, true);
+        auto& items = release_queue_[i / kChunk].items;
+        items.insert(items.begin(), {step_, kStartsAboveThreshold, static_cast<std::uint32_t>(i)});
+      }
     return true;
   }
   double* synaptic_current(std::size_t c) override { return I_[c].data(); }
@@ -463,7 +486,8 @@ class LifExactPopulation final : public Population {
         const double* Ic[NC];
         for (int ch = 0; ch < NC; ++ch) Ic[ch] = I[ch];
         std::uint8_t* bits = special_bits_.data();
-        if (exp_pass1_avx512<NC, HJ>(V, refr, Ic, P21s, J, VL0, Vth0, R0, P0, b, e, bits))
+        double v_min = 0.0;
+        if (exp_pass1_avx512<NC, HJ>(V, refr, Ic, P21s, J, VL0, Vth0, R0, P0, b, e, bits, v_min))
           // Pass 2, in neuron order, 64 flags a word (b is a multiple of kChunk; bits past e
           // are another block's, or padding, and masked off).
           for (std::size_t w = b / 64; w < (e + 63) / 64; ++w) {
@@ -475,6 +499,7 @@ class LifExactPopulation final : public Population {
               slow_step_syn<NC>(i, t, HJ ? J[i] : 0.0, 0.0);
             }
           }
+        if (!(v_min > -kVoltageLimit)) report_low_voltage<NC>(c0, c1, k);
         release_due<NC, HJ>(c0, c1, t, J);
         return;
       }
@@ -542,6 +567,10 @@ class LifExactPopulation final : public Population {
     double rem;         // [ms], also in ref_ (read there by read_state; here without a miss)
     std::uint32_t neuron;
   };
+  // A Release with this rem is a neuron that starts the run at or above V_th: held out of
+  // pass 1 by its refractory bit, it goes through the slow path (and fires at once) in the
+  // step the entry names, with no refractory time.
+  static constexpr double kStartsAboveThreshold = -1.0;
   struct RefractoryQueue {
     std::vector<Release> items;  // ascending step; [head, due): due in the current step
     std::size_t head = 0, due = 0;
@@ -583,7 +612,7 @@ class LifExactPopulation final : public Population {
     RefractoryQueue& q = release_queue_[c];
     std::size_t k = q.head;
     for (; k < q.items.size() && q.items[k].step == step; ++k)
-      if (q.items[k].rem == 0) {
+      if (q.items[k].rem == 0) {  // (not kStartsAboveThreshold: that one stays held)
         ref_[q.items[k].neuron] = 0;
         set_refractory_bit(q.items[k].neuron, false);
       }
@@ -598,7 +627,8 @@ class LifExactPopulation final : public Population {
       // slow_step_syn may queue new releases: at later steps, so behind [head, due).
       for (std::size_t k = q.head; k < q.due; ++k) {
         const Release r = q.items[k];  // a copy: slow_step_syn may grow the queue
-        if (r.rem > 0) slow_step_syn<NC>(r.neuron, t, HJ ? J[r.neuron] : 0.0, r.rem);
+        if (r.rem != 0)
+          slow_step_syn<NC>(r.neuron, t, HJ ? J[r.neuron] : 0.0, std::max(r.rem, 0.0));
       }
       q.head = q.due;
       if (q.head >= 64 && 2 * q.head >= q.items.size()) {
@@ -606,6 +636,26 @@ class LifExactPopulation final : public Population {
         q.head = q.due = 0;
       }
     }
+  }
+
+  // Pass 1's running minimum of V fell to -kVoltageLimit or below in chunks [c0, c1):
+  // the free neurons there with such a V, the first of each chunk, are faults of step k,
+  // reported as the slow path reports them (an infinite current first, then V).
+  template <int NC>
+  void report_low_voltage(std::size_t c0, std::size_t c1, std::int64_t k) {
+    for (std::size_t c = c0; c < c1; ++c)
+      for (std::size_t i = chunks_[c].begin; i < chunks_[c].begin + chunks_[c].n; ++i) {
+        auto& fault = out_fault(c, k);
+        if (fault) break;
+        if ((refractory_bits_[i / 8] >> (i % 8)) & 1u || V_[i] > -kVoltageLimit) continue;
+        for (int ch = 0; ch < NC; ++ch) {
+          const double I = I_[ch][i] * g_at(static_cast<std::size_t>(ch), k);
+          if (!std::isfinite(I) && !fault)
+            set_fault(fault, {i, fmt::format("the synaptic current of channel {}", ch), I,
+                              "check the weights of the projections into this population"});
+        }
+        if (!fault) set_fault(fault, {i, "V", V_[i], ""});
+      }
   }
 
   // slow_step with NC channels; I_[ch][i] holds the current at the step's start, arrivals
