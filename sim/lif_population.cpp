@@ -322,6 +322,22 @@ class LifExactPopulation final : public Population {
     const auto [c0, c1] = part_chunks(p, parts);
     step_chunks(c0, c1, t, input);
   }
+  bool steps_in_pairs() const override { return !syn_tau_.empty(); }
+  void advance_pair(double t0, double t1, const ArriveFn& arrive) override {
+    // Blocks of 64 chunks: 16384 neurons, 384 KB of V and two currents, stay in L2 (1 MiB)
+    // from one step to the next, and step k + 1's arrivals land there too. A block costs
+    // an arrive call, a look at every arriving row (CUBA at 64000 neurons: ~36 rows a
+    // step, each leaving the block on a mispredicted branch). CUBA at 64000, medians of 8
+    // alternating runs: 387 ms in single steps, 347 in pairs of 64-chunk blocks, 351 with
+    // 128; 16-chunk blocks were slower than single steps.
+    constexpr std::size_t kPairBlockChunks = 64;
+    for (std::size_t c0 = 0; c0 < chunks_.size(); c0 += kPairBlockChunks) {
+      const std::size_t c1 = std::min(c0 + kPairBlockChunks, chunks_.size());
+      step_chunks(c0, c1, t0, {});
+      arrive(chunks_[c0].begin, chunks_[c1 - 1].begin + chunks_[c1 - 1].n);
+      step_chunks(c0, c1, t1, {});
+    }
+  }
   void finish_step(std::vector<Spike>& spikes) override {
     const std::size_t from = spikes.size();
     for (auto& s : chunk_spikes_[static_cast<std::size_t>(step_) & 1u])

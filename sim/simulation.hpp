@@ -50,6 +50,9 @@ struct RunOptions {
   // that crosses between the cores (~0.3 us a cache line there) cost more than half a
   // small step saves. Tests lower it to run the team on small networks.
   std::size_t min_chunks_per_thread = 64;
+  // The one-thread loop takes steps in pairs where it can (Population::advance_pair):
+  // the same results; tests turn it off to compare.
+  bool step_pairs = true;
 };
 
 // Checks everything that can be checked before running; throws SpecError with the key path.
@@ -72,6 +75,9 @@ class Simulation {
   const RunSpec& spec() const;
   // Threads of the team that run() steps the network with; 1: the plain loop.
   int team_threads() const;
+  // Whether a run on one thread takes its steps in pairs (RunOptions::step_pairs and
+  // Population::advance_pair: the network allows it).
+  bool steps_in_pairs() const;
 
  private:
   struct Impl;

@@ -216,6 +216,8 @@ struct SynapticNetwork::Impl {
                                   //   (exact) or stage 0 of the cascade below
     models::PscPropagator prop;
     std::vector<double> stage;  // (order + 1, n): filtered channels' cascade state
+    // arrive_block: where each row of the slot of step j (at [j % 2]) goes on from.
+    std::vector<std::size_t> cursor[2];
   };
   struct Projection {
     networks::Connectivity table;
@@ -354,6 +356,45 @@ struct SynapticNetwork::Impl {
     }
     for (const Event& ev : slot.events)
       if (ev.target >= lo && ev.target < hi) s0[ev.target] += ev.weight * inv_tau;
+  }
+
+  // The arrivals of step k into the block [lo, hi) of the targets, for blocks visited in
+  // ascending order from lo = 0 (Population::advance_pair). A row's targets ascend, so a
+  // cursor per row picks up where the last block left it: a block costs a look at each
+  // row plus its own synapses, no search. Each target gets its weights in the same order
+  // as from arrive(), so the sums are the same. Rows only: for networks without drawn
+  // delays (steps_in_pairs).
+  void arrive_block(std::size_t k, Channel& ch, std::uint32_t lo, std::uint32_t hi) {
+    const Slot& slot = ch.ring[k % ch.ring.size()];
+    if (slot.rows.empty()) return;
+    if (lo == 0 && hi == ch.n) {  // one block: arrive's whole path, with no cursors to check
+      arrive(k, ch, lo, hi);
+      return;
+    }
+    std::vector<std::size_t>& cursor = ch.cursor[k % 2];
+    if (lo == 0) {
+      cursor.resize(slot.rows.size());
+      for (std::size_t j = 0; j < slot.rows.size(); ++j)
+        cursor[j] = projections[slot.rows[j].projection].table.row[slot.rows[j].source];
+    }
+    double* __restrict s0 = ch.jump;
+    const double inv_tau = pops[ch.pop]->synaptic_scale(ch.exact_index, k) / ch.tau;
+    for (std::size_t j = 0; j < slot.rows.size(); ++j) {
+      const RowRef& r = slot.rows[j];
+      const auto& t = projections[r.projection].table;
+      const std::uint32_t* __restrict tgt = t.target.data();
+      const std::size_t e = t.row[r.source + 1];
+      std::size_t s = cursor[j];
+      const double scale = r.count * inv_tau;  // as add_row's arithmetic, term by term
+      if (t.weight.empty()) {
+        const double w = t.weight_const * scale;
+        for (; s < e && tgt[s] < hi; ++s) s0[tgt[s]] += w;
+      } else {
+        const float* __restrict w = t.weight.data();
+        for (; s < e && tgt[s] < hi; ++s) s0[tgt[s]] += scale * w[s];
+      }
+      cursor[j] = s;
+    }
   }
 
   // Synapses [b, e) of table t: each adds its weight times `scale` to its target's s0.
@@ -534,6 +575,15 @@ void SynapticNetwork::arrive_range(std::size_t k, std::size_t p, std::size_t lo,
   for (auto& ch : impl_->channels)
     if (ch.pop == p)
       impl_->arrive(k, ch, static_cast<std::uint32_t>(lo), static_cast<std::uint32_t>(hi));
+}
+bool SynapticNetwork::steps_in_pairs() const {
+  return splits() && std::all_of(impl_->projections.begin(), impl_->projections.end(),
+                                 [](const auto& p) { return p.table.delay.empty(); });
+}
+void SynapticNetwork::arrive_block(std::size_t k, std::size_t p, std::size_t lo, std::size_t hi) {
+  for (auto& ch : impl_->channels)
+    if (ch.pop == p)
+      impl_->arrive_block(k, ch, static_cast<std::uint32_t>(lo), static_cast<std::uint32_t>(hi));
 }
 void SynapticNetwork::prefetch_arrivals(std::size_t k) const {
   impl_->prefetch_arrivals(k);
