@@ -327,6 +327,14 @@ struct Simulation::Impl {
       rate_pop.push_back(p);
     }
     rate_count.assign(rate_pop.size(), 0.0);
+    if (const int team = team_size(); net && team > 1)  // the team's ranges, fixed
+      for (std::size_t p = 0; p < pops.size(); ++p) {
+        std::vector<std::uint32_t> lo;
+        for (std::size_t part = 0; part < static_cast<std::size_t>(team); ++part)
+          lo.push_back(static_cast<std::uint32_t>(pops[p]->part_range(part, team).first));
+        lo.push_back(static_cast<std::uint32_t>(pops[p]->size()));
+        net->split_targets(p, lo);
+      }
     no_input.assign(pops.size(), 0);
     for (std::size_t p = 0; p < pops.size(); ++p) {
       bool stimulated = false;

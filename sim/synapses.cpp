@@ -224,7 +224,49 @@ struct SynapticNetwork::Impl {
     std::size_t channel = 0;
     bool from_source = false;
     std::size_t source = 0;  // population or source index
+    // For a team (split_targets): the table cut by the threads' ranges of the target,
+    // parts[q] holding the synapses onto [part_lo[q], part_lo[q + 1]).
+    std::vector<networks::Connectivity> parts;
+    std::vector<std::uint32_t> part_lo;  // parts.size() + 1 boundaries
   };
+
+  // The part of projection pr's table for targets [lo, hi), or nullptr if not split so.
+  static const networks::Connectivity* part_table(const Projection& pr, std::uint32_t lo,
+                                                  std::uint32_t hi) {
+    for (std::size_t q = 0; q < pr.parts.size(); ++q)
+      if (pr.part_lo[q] == lo && pr.part_lo[q + 1] == hi) return &pr.parts[q];
+    return nullptr;
+  }
+
+  // Cuts the constant-delay projections onto population p by the ranges [lo_q, lo_q+1).
+  void split_targets(std::size_t p, const std::vector<std::uint32_t>& lo) {
+    for (auto& pr : projections) {
+      const auto& t = pr.table;
+      if (channels[pr.channel].pop != p || !t.delay.empty()) continue;
+      pr.part_lo = lo;
+      pr.parts.assign(lo.size() - 1, {});
+      for (std::size_t q = 0; q + 1 < lo.size(); ++q) {
+        networks::Connectivity& c = pr.parts[q];
+        c.n_source = t.n_source;
+        c.n_target = t.n_target;
+        c.weight_const = t.weight_const;
+        c.delay_const = t.delay_const;
+        c.row.resize(t.n_source + 1);
+        c.row[0] = 0;
+        for (std::size_t i = 0; i < t.n_source; ++i) {
+          const std::uint32_t* b = t.target.data() + t.row[i];
+          const std::uint32_t* e = t.target.data() + t.row[i + 1];
+          const std::uint32_t* f = std::lower_bound(b, e, lo[q]);
+          const std::uint32_t* l = std::lower_bound(f, e, lo[q + 1]);
+          c.target.insert(c.target.end(), f, l);
+          if (!t.weight.empty())
+            c.weight.insert(c.weight.end(), t.weight.begin() + (f - t.target.data()),
+                            t.weight.begin() + (l - t.target.data()));
+          c.row[i + 1] = c.target.size();
+        }
+      }
+    }
+  }
 
   double dt = 0.1;
   std::vector<Channel> channels;
@@ -250,7 +292,8 @@ struct SynapticNetwork::Impl {
   void prefetch_arrivals(std::size_t k) const {
     for (const Channel& ch : channels)
       for (const RowRef& r : ch.ring[k % ch.ring.size()].rows) {
-        const auto& t = projections[r.projection].table;
+        const Projection& pr = projections[r.projection];
+        const auto& t = pr.parts.empty() ? pr.table : pr.parts[0];  // as push()
         prefetch<3>(t.target.data() + t.row[r.source], t.target.data() + t.row[r.source + 1]);
       }
   }
@@ -269,8 +312,12 @@ struct SynapticNetwork::Impl {
       // L2. A spiking neuron's row is anywhere in a table of megabytes, so its first
       // lines missed to L3 on arrival (CUBA at 4000 neurons: 15% of the loop, all of it
       // on the load of the first target of a line).
-      prefetch(t.target.data() + t.row[i], t.target.data() + t.row[i + 1]);
-      if (!t.weight.empty()) prefetch(t.weight.data() + t.row[i], t.weight.data() + t.row[i + 1]);
+      // Split for a team: thread 0, which pushes, reads only part 0 (the other threads
+      // load theirs on arrival: lines this core had prefetched cost them a transfer from
+      // its cache, ~0.3 us on this VM, which was more than a load from L3).
+      const auto& a = pr.parts.empty() ? t : pr.parts[0];
+      prefetch(a.target.data() + a.row[i], a.target.data() + a.row[i + 1]);
+      if (!a.weight.empty()) prefetch(a.weight.data() + a.row[i], a.weight.data() + a.row[i + 1]);
       return;
     }
     for (std::size_t s = t.row[i]; s < t.row[i + 1]; ++s)
@@ -336,23 +383,31 @@ struct SynapticNetwork::Impl {
     }
     constexpr std::size_t kBatch = 16;
     std::size_t first[kBatch], last[kBatch];
+    const networks::Connectivity* table[kBatch];
     for (std::size_t r0 = 0; r0 < slot.rows.size(); r0 += kBatch) {
       const std::size_t nb = std::min(kBatch, slot.rows.size() - r0);
       for (std::size_t j = 0; j < nb; ++j) {
         const RowRef& r = slot.rows[r0 + j];
-        const auto& t = projections[r.projection].table;
-        const std::uint32_t* tgt = t.target.data();
-        const std::size_t b = row_lower_bound(tgt, t.row[r.source], t.row[r.source + 1], lo, ch.n);
-        const std::size_t e = row_lower_bound(tgt, b, t.row[r.source + 1], hi, ch.n);
+        const Projection& pr = projections[r.projection];
+        const networks::Connectivity* t = part_table(pr, lo, hi);
+        std::size_t b, e;
+        if (t) {  // split for this range: the row's part is a row of its own
+          b = t->row[r.source];
+          e = t->row[r.source + 1];
+        } else {
+          t = &pr.table;
+          const std::uint32_t* tgt = t->target.data();
+          b = row_lower_bound(tgt, t->row[r.source], t->row[r.source + 1], lo, ch.n);
+          e = row_lower_bound(tgt, b, t->row[r.source + 1], hi, ch.n);
+        }
+        table[j] = t;
         first[j] = b;
         last[j] = e;
-        prefetch(tgt + b, tgt + e);
-        if (!t.weight.empty()) prefetch(t.weight.data() + b, t.weight.data() + e);
+        prefetch(t->target.data() + b, t->target.data() + e);
+        if (!t->weight.empty()) prefetch(t->weight.data() + b, t->weight.data() + e);
       }
-      for (std::size_t j = 0; j < nb; ++j) {
-        const RowRef& r = slot.rows[r0 + j];
-        add_row(s0, projections[r.projection].table, first[j], last[j], r.count * inv_tau);
-      }
+      for (std::size_t j = 0; j < nb; ++j)
+        add_row(s0, *table[j], first[j], last[j], slot.rows[r0 + j].count * inv_tau);
     }
     for (const Event& ev : slot.events)
       if (ev.target >= lo && ev.target < hi) s0[ev.target] += ev.weight * inv_tau;
@@ -575,6 +630,9 @@ void SynapticNetwork::arrive_range(std::size_t k, std::size_t p, std::size_t lo,
   for (auto& ch : impl_->channels)
     if (ch.pop == p)
       impl_->arrive(k, ch, static_cast<std::uint32_t>(lo), static_cast<std::uint32_t>(hi));
+}
+void SynapticNetwork::split_targets(std::size_t p, const std::vector<std::uint32_t>& lo) {
+  impl_->split_targets(p, lo);
 }
 bool SynapticNetwork::steps_in_pairs() const {
   return splits() && std::all_of(impl_->projections.begin(), impl_->projections.end(),
