@@ -684,7 +684,10 @@ std::size_t SynapticNetwork::synapse_count() const {
 }
 std::size_t SynapticNetwork::synapse_bytes() const {
   std::size_t n = 0;
-  for (const auto& p : impl_->projections) n += p.table.bytes();
+  for (const auto& p : impl_->projections) {
+    n += p.table.bytes();
+    for (const auto& part : p.parts) n += part.bytes();  // a team's copy (split_targets)
+  }
   return n;
 }
 

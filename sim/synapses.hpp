@@ -95,7 +95,8 @@ class SynapticNetwork {
   void read_current(std::size_t ch, std::span<const std::uint32_t> neurons,
                     std::span<double> out) const;
   std::size_t synapse_count() const;  // over all projections
-  std::size_t synapse_bytes() const;  // of the tables (targets, weights, delays, rows)
+  std::size_t synapse_bytes() const;  // of the tables (targets, weights, delays, rows), and
+                                      //   of a team's split copy
 
  private:
   struct Impl;

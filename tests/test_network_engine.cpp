@@ -542,6 +542,13 @@ TEST_CASE("the team loop at 2 threads equals the plain loop: spikes, traces, sou
     pr.rule.p = 0.05;
     pr.delay = {networks::Distribution::Kind::uniform, 0.1, 2.0};
     r.projections.push_back(pr);
+    // Drawn weights, one delay: whole rows, whose float weights the team's split tables
+    // (SynapticNetwork::split_targets) carry over.
+    auto pi = projection("drive_inh", "drive", "inh", 0.0, 0.2, 5.0);
+    pi.rule.kind = networks::ConnectionRule::Kind::fixed_probability;
+    pi.rule.p = 0.05;
+    pi.weight = {networks::Distribution::Kind::uniform, 5.0, 15.0};
+    r.projections.push_back(pi);
     if (stimulated) {
       sim::StimulusSpec st;
       st.name = "bias";
