@@ -100,7 +100,7 @@ inline double mul_add(double a, double b, double c) {
 //   negative one is caught by the running minimum `vmin` (a min costs nothing
 //   measurable here), after which the block is scanned for the neuron.
 template <int NC, bool HJ, bool FULL>
-[[gnu::always_inline]] inline __mmask8 exp_pass1_vector(
+[[gnu::always_inline]] inline void exp_pass1_vector(
     double* __restrict V, const std::uint8_t* __restrict refr, const double* const* I,
     const __m512d* S, const double* __restrict J, __m512d VL, __m512d TH, __m512d R, __m512d P,
     std::size_t i, __mmask8 m, std::uint8_t* __restrict bits, __m512d& vmin) {
@@ -120,12 +120,14 @@ template <int NC, bool HJ, bool FULL>
   // (g++ 12 declares _load_mask8 with a non-const pointer; it only reads.)
   const __mmask8 refractory =
       _load_mask8(const_cast<__mmask8*>(reinterpret_cast<const __mmask8*>(refr + i / 8)));
-  const __mmask8 cross = _kor_mask8(refractory, _mm512_cmp_pd_mask(v_new, TH, _CMP_NLT_UQ));
+  const __mmask8 above = _mm512_cmp_pd_mask(v_new, TH, _CMP_NLT_UQ);
   // A NaN lane keeps vmin (min returns its second operand), as do the tail's masked-off
   // lanes. (The unmasked _mm512_min_pd trips g++ 12's -Wmaybe-uninitialized.)
   vmin = _mm512_mask_min_pd(vmin, m, v_new, vmin);
-  const __m512d v_out = _mm512_mask_blend_pd(cross, v_new, v);  // crossing ones keep V
-  __mmask8 sp = _kandn_mask8(refractory, cross);
+  // Refractory and crossing neurons keep V: two blends rather than one on the OR of the
+  // masks, which would be one more mask operation.
+  const __m512d v_out = _mm512_mask_blend_pd(above, _mm512_mask_blend_pd(refractory, v_new, v), v);
+  __mmask8 sp = _kandn_mask8(refractory, above);
   if constexpr (FULL) {
     _mm512_storeu_pd(V + i, v_out);
   } else {
@@ -133,7 +135,6 @@ template <int NC, bool HJ, bool FULL>
     sp = _kand_mask8(sp, m);
   }
   _store_mask8(reinterpret_cast<__mmask8*>(bits + i / 8), sp);
-  return sp;
 }
 
 template <int NC, bool HJ>
@@ -146,20 +147,26 @@ bool exp_pass1_avx512(double* __restrict V, const std::uint8_t* __restrict refr,
   const __m512d VL = _mm512_set1_pd(vl), TH = _mm512_set1_pd(th), R = _mm512_set1_pd(r),
                 P = _mm512_set1_pd(p);
   __m512d vmin = _mm512_set1_pd(v_min);
-  __mmask8 any = 0;
   std::size_t i = b;
   for (; i + 8 <= e; i += 8)
-    any = _kor_mask8(
-        any, exp_pass1_vector<NC, HJ, true>(V, refr, I, S, J, VL, TH, R, P, i, 0xff, bits, vmin));
+    exp_pass1_vector<NC, HJ, true>(V, refr, I, S, J, VL, TH, R, P, i, 0xff, bits, vmin);
   if (i < e) {
     const auto m = static_cast<__mmask8>((1u << (e - i)) - 1u);
-    any = _kor_mask8(
-        any, exp_pass1_vector<NC, HJ, false>(V, refr, I, S, J, VL, TH, R, P, i, m, bits, vmin));
+    exp_pass1_vector<NC, HJ, false>(V, refr, I, S, J, VL, TH, R, P, i, m, bits, vmin);
   }
   alignas(64) double lanes[8];  // (_mm512_reduce_min_pd trips g++ 12's -Wmaybe-uninitialized)
   _mm512_store_pd(lanes, vmin);
   v_min = *std::min_element(lanes, lanes + 8);
-  return _cvtmask8_u32(any) != 0;
+  // Any flag set? An OR over the block's flag bytes afterwards: OR-ing each vector's
+  // mask into a register in the loop was one more mask operation a vector, and the
+  // loop is bound by them (perf annotate: the k-register ops held most of its samples).
+  std::uint64_t any = 0;
+  for (std::size_t w = b / 64; w < (e + 63) / 64; ++w) {
+    std::uint64_t x;
+    std::memcpy(&x, bits + 8 * w, 8);
+    any |= x;
+  }
+  return any != 0;  // (bits past e may be set: the caller masks them off)
 }
 #endif
 
