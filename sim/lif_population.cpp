@@ -333,15 +333,20 @@ class LifExactPopulation final : public Population {
   void advance_pair(double t0, double t1, const ArriveFn& arrive) override {
     // Blocks of 64 chunks: 16384 neurons, 384 KB of V and two currents, stay in L2 (1 MiB)
     // from one step to the next, and step k + 1's arrivals land there too. A block costs
-    // an arrive call, a look at every arriving row (CUBA at 64000 neurons: ~36 rows a
-    // step, each leaving the block on a mispredicted branch). CUBA at 64000, medians of 8
-    // alternating runs: 387 ms in single steps, 347 in pairs of 64-chunk blocks, 351 with
-    // 128; 16-chunk blocks were slower than single steps.
+    // two arrive calls, each a look at every arriving row (CUBA at 64000 neurons: ~36
+    // rows a step, each leaving the block on a mispredicted branch). CUBA at 64000 on one
+    // thread, medians of 6-8 alternating runs: 387 ms in single steps, 347 in pairs of
+    // 64-chunk blocks with step k's arrivals added at once beforehand, 351 with 128-chunk
+    // blocks; then 373 -> 334 and 360 -> 329 with step k's arrivals block by block too.
+    // 16-chunk blocks were slower than single steps.
     constexpr std::size_t kPairBlockChunks = 64;
+    const auto k = static_cast<std::size_t>(step_of(t0));
     for (std::size_t c0 = 0; c0 < chunks_.size(); c0 += kPairBlockChunks) {
       const std::size_t c1 = std::min(c0 + kPairBlockChunks, chunks_.size());
+      const std::size_t lo = chunks_[c0].begin, hi = chunks_[c1 - 1].begin + chunks_[c1 - 1].n;
+      arrive(k, lo, hi);
       step_chunks(c0, c1, t0, {});
-      arrive(chunks_[c0].begin, chunks_[c1 - 1].begin + chunks_[c1 - 1].n);
+      arrive(k + 1, lo, hi);
       step_chunks(c0, c1, t1, {});
     }
   }

@@ -96,12 +96,11 @@ class Population {
   // Stepping in pairs, for Simulation's one-thread loop when every delay is at least one
   // step and no population reads `input`: a spike of step k then arrives at k + 2 or
   // later, so steps k and k + 1 can be taken block by block, each block of neurons through
-  // both while its state is in cache. Step k's arrivals are in before the call; between
-  // a block's two steps, advance_pair calls arrive(lo, hi), which adds step k + 1's
-  // arrivals into the block [lo, hi); blocks go in ascending order from 0. Two finish_step
-  // calls then hand out the spikes of step k and of step k + 1. The results are those of
-  // two advance() calls.
-  using ArriveFn = std::function<void(std::size_t lo, std::size_t hi)>;
+  // both while its state is in cache. Before stepping block [lo, hi) through step j (k,
+  // then k + 1), advance_pair calls arrive(j, lo, hi), which adds step j's arrivals into
+  // the block; blocks go in ascending order from 0. Two finish_step calls then hand out
+  // the spikes of step k and of step k + 1. The results are those of two advance() calls.
+  using ArriveFn = std::function<void(std::size_t step, std::size_t lo, std::size_t hi)>;
   virtual bool steps_in_pairs() const { return false; }
   virtual void advance_pair(double /*t0*/, double /*t1*/, const ArriveFn& /*arrive*/) {}
 };

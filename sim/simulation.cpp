@@ -521,17 +521,18 @@ struct Simulation::Impl {
   void step_pair(RunSink& sink, const ProgressFn& progress, std::size_t k,
                  std::vector<std::vector<double>>& input, std::vector<std::vector<Spike>>& spikes) {
     const double dt = spec.dt;
-    // Step k's arrivals all at once, as begin_step: the targets' lines are not in cache
-    // yet, and one burst of adds overlaps their misses (block by block, before the block
-    // was stepped, they took twice as long). Step k + 1's go block by block, into state
-    // that step k has just brought into L2.
-    net->begin_step(k, input);  // step k's sources (arriving at k + 1 or later)
-    record_sources(sink, k);    //   and its arrivals
+    // Both steps' arrivals go in block by block (advance_pair), so slots k and k + 1 are
+    // emptied only after the pair. Step k's sources first, as begin_step: stamped k, they
+    // may arrive at k + 1.
+    net->emit_sources(k);
+    record_sources(sink, k);
+    net->prefetch_arrivals(k);
     net->prefetch_arrivals(k + 1);
     for (std::size_t p = 0; p < pops.size(); ++p)
       pops[p]->advance_pair(
           static_cast<double>(k) * dt, static_cast<double>(k + 1) * dt,
-          [&](std::size_t lo, std::size_t hi) { net->arrive_block(k + 1, p, lo, hi); });
+          [&](std::size_t j, std::size_t lo, std::size_t hi) { net->arrive_block(j, p, lo, hi); });
+    net->clear_arrivals(k);      // before delivery: the longest delay's slots are these again
     net->clear_arrivals(k + 1);  // before delivery: the longest delay's slot is k + 1's again
     for (std::size_t j = k; j < k + 2; ++j) {
       if (j > k) {
