@@ -115,6 +115,20 @@ void require_same_spikes(const std::vector<sim::Spike>& a, const std::vector<sim
   }
 }
 
+// The NumericalFault's message of a run with options o (on the team size o asks for),
+// or "no fault".
+std::string fault_message(const sim::RunSpec& r, sim::RunOptions o) {
+  try {
+    Collect c;
+    sim::Simulation sim(r, o);
+    REQUIRE(sim.team_threads() == o.threads);
+    sim.run(c);
+  } catch (const sim::NumericalFault& e) {
+    return e.what();
+  }
+  return "no fault";
+}
+
 std::string fmt_double(double x) {
   char buf[64];
   std::snprintf(buf, sizeof buf, "%.15g", x);
@@ -595,17 +609,7 @@ TEST_CASE("a fault in the team loop is reported as in the plain loop") {
   r.sources = {times_source("kick", {1.0})};
   r.sources[0].size = 10;
   r.projections.push_back(projection("kick_exc", "kick", "exc", 1e308, 0.1, 5.0));
-  auto message = [&](int threads) {
-    try {
-      Collect c;
-      sim::Simulation sim(r, {threads, false, 16});
-      REQUIRE(sim.team_threads() == threads);
-      sim.run(c);
-    } catch (const sim::NumericalFault& e) {
-      return std::string(e.what());
-    }
-    return std::string("no fault");
-  };
+  auto message = [&](int threads) { return fault_message(r, {threads, false, 16}); };
   const std::string one = message(1);
   INFO(one);
   CHECK(one.find("synaptic current") != std::string::npos);
@@ -739,15 +743,7 @@ TEST_CASE("V driven below -1e4 mV through synapses is a fault on every path") {
   r.sources = {times_source("kick", {1.0})};
   r.projections.push_back(projection("kick_exc", "kick", "exc", -1e9, 0.1, 10.0));
   auto message = [&](int threads, bool portable) {
-    try {
-      Collect c;
-      sim::Simulation sim(r, {threads, portable, 16});
-      REQUIRE(sim.team_threads() == threads);
-      sim.run(c);
-    } catch (const sim::NumericalFault& e) {
-      return std::string(e.what());
-    }
-    return std::string("no fault");
+    return fault_message(r, {threads, portable, 16});
   };
   const std::string one = message(1, false);
   INFO(one);
