@@ -91,8 +91,8 @@ inline double mul_add(double a, double b, double c) {
 // straight into a mask register: see the refractory queue of LifExactPopulation.
 //
 // One compare a vector: each compare costs about a cycle, and pass 1 is bound by them (a
-// micro-benchmark of pass 1 at 16000 neurons: 0.27 ns a neuron with three, 0.19 with one;
-// /work/notes/bench5/pass1_variants.cpp). The portable loop's other two are covered so:
+// stand-alone micro-benchmark of pass 1 at 16000 neurons: 0.27 ns a neuron with three,
+// 0.19 with one). The portable loop's other two are covered so:
 // - V >= V_th at the step's start cannot happen to a free neuron: pass 1 leaves V below
 //   V_th, the slow path leaves it below or at V_reset < V_th, and a neuron that starts
 //   at or above V_th is queued for the slow path at step 0 (LifExactPopulation);
