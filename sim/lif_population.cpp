@@ -138,7 +138,7 @@ template <int NC, bool HJ, bool FULL>
 }
 
 template <int NC, bool HJ>
-bool exp_pass1_avx512(double* __restrict V, const std::uint8_t* __restrict refr,
+void exp_pass1_avx512(double* __restrict V, const std::uint8_t* __restrict refr,
                       const double* const* I, const double* P21s, const double* __restrict J,
                       double vl, double th, double r, double p, std::size_t b, std::size_t e,
                       std::uint8_t* __restrict bits, double& v_min) {
@@ -157,16 +157,6 @@ bool exp_pass1_avx512(double* __restrict V, const std::uint8_t* __restrict refr,
   alignas(64) double lanes[8];  // (_mm512_reduce_min_pd trips g++ 12's -Wmaybe-uninitialized)
   _mm512_store_pd(lanes, vmin);
   v_min = *std::min_element(lanes, lanes + 8);
-  // Any flag set? An OR over the block's flag bytes afterwards: OR-ing each vector's
-  // mask into a register in the loop was one more mask operation a vector, and the
-  // loop is bound by them (perf annotate: the k-register ops held most of its samples).
-  std::uint64_t any = 0;
-  for (std::size_t w = b / 64; w < (e + 63) / 64; ++w) {
-    std::uint64_t x;
-    std::memcpy(&x, bits + 8 * w, 8);
-    any |= x;
-  }
-  return any != 0;  // (bits past e may be set: the caller masks them off)
 }
 #endif
 
@@ -515,18 +505,20 @@ class LifExactPopulation final : public Population {
         for (int ch = 0; ch < NC; ++ch) Ic[ch] = I[ch];
         std::uint8_t* bits = special_bits_.data();
         double v_min = 0.0;
-        if (exp_pass1_avx512<NC, HJ>(V, refr, Ic, P21s, J, VL0, Vth0, R0, P0, b, e, bits, v_min))
-          // Pass 2, in neuron order, 64 flags a word (b is a multiple of kChunk; bits past e
-          // are another block's, or padding, and masked off).
-          for (std::size_t w = b / 64; w < (e + 63) / 64; ++w) {
-            std::uint64_t m;
-            std::memcpy(&m, bits + 8 * w, 8);
-            if (64 * (w + 1) > e) m &= (std::uint64_t{1} << (e % 64)) - 1;
-            for (; m; m &= m - 1) {
-              const std::size_t i = 64 * w + static_cast<unsigned>(__builtin_ctzll(m));
-              slow_step_syn<NC>(i, t, HJ ? J[i] : 0.0, 0.0);
-            }
+        exp_pass1_avx512<NC, HJ>(V, refr, Ic, P21s, J, VL0, Vth0, R0, P0, b, e, bits, v_min);
+        // Pass 2, in neuron order, 64 flags a word (b is a multiple of kChunk; bits past e
+        // are another block's, or padding, and masked off). The kernel keeps no "any
+        // flag" of its own: OR-ing each vector's mask into one was a mask operation a
+        // vector, and the loop is bound by those (perf annotate); 16 words a block here.
+        for (std::size_t w = b / 64; w < (e + 63) / 64; ++w) {
+          std::uint64_t m;
+          std::memcpy(&m, bits + 8 * w, 8);
+          if (64 * (w + 1) > e) m &= (std::uint64_t{1} << (e % 64)) - 1;
+          for (; m; m &= m - 1) {
+            const std::size_t i = 64 * w + static_cast<unsigned>(__builtin_ctzll(m));
+            slow_step_syn<NC>(i, t, HJ ? J[i] : 0.0, 0.0);
           }
+        }
         if (!(v_min > -kVoltageLimit)) report_low_voltage<NC>(c0, c1, k);
         release_due<NC, HJ>(c0, c1, t, J);
         return;
