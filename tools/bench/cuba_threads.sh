@@ -37,7 +37,14 @@ fi
 # The median of the repetitions [ms], as bench_cuba reports it.
 median_ms() {
   "$bench" --benchmark_filter="neurons:$neurons/threads:$1/" 2>/dev/null |
-    awk '/manual_time_median/ { print $2; found = 1 } END { exit !found }'
+    awk '/manual_time_median/ && $3 == "ms" { print $2; found = 1 } END { exit !found }'
+}
+median_ms_or_fail() {
+  median_ms "$1" || {
+    echo "cuba_threads.sh: $bench --benchmark_filter='neurons:$neurons/threads:$1/' gave no" \
+      "median in ms; run it by hand to see why" >&2
+    exit 1
+  }
 }
 
 one=()
@@ -45,8 +52,8 @@ two=()
 ratio=()
 printf '%-6s %12s %12s %8s\n' round "1 thread" "2 threads" ratio
 for ((r = 1; r <= rounds; ++r)); do
-  a=$(median_ms 1)
-  b=$(median_ms 2)
+  a=$(median_ms_or_fail 1)
+  b=$(median_ms_or_fail 2)
   q=$(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.2f", a / b }')
   one+=("$a")
   two+=("$b")
