@@ -34,13 +34,10 @@ if [[ ! -x $bench ]]; then
   exit 2
 fi
 
-# The median of the repetitions [ms], as bench_cuba reports it.
+# The median of the repetitions [ms], as bench_cuba reports it, for $1 threads.
 median_ms() {
   "$bench" --benchmark_filter="neurons:$neurons/threads:$1/" 2>/dev/null |
-    awk '/manual_time_median/ && $3 == "ms" { print $2; found = 1 } END { exit !found }'
-}
-median_ms_or_fail() {
-  median_ms "$1" || {
+    awk '/manual_time_median/ && $3 == "ms" { print $2; found = 1 } END { exit !found }' || {
     echo "cuba_threads.sh: $bench --benchmark_filter='neurons:$neurons/threads:$1/' gave no" \
       "median in ms; run it by hand to see why" >&2
     exit 1
@@ -52,8 +49,8 @@ two=()
 ratio=()
 printf '%-6s %12s %12s %8s\n' round "1 thread" "2 threads" ratio
 for ((r = 1; r <= rounds; ++r)); do
-  a=$(median_ms_or_fail 1)
-  b=$(median_ms_or_fail 2)
+  a=$(median_ms 1)
+  b=$(median_ms 2)
   q=$(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.2f", a / b }')
   one+=("$a")
   two+=("$b")
@@ -61,6 +58,9 @@ for ((r = 1; r <= rounds; ++r)); do
   printf '%-6s %9s ms %9s ms %7sx\n' "$r" "$a" "$b" "$q"
 done
 
-median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+median() {
+  printf '%s\n' "$@" | sort -g |
+    awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
 printf '%-6s %9s ms %9s ms %7sx   (CUBA at %s neurons, 1 s simulated)\n' median \
   "$(median "${one[@]}")" "$(median "${two[@]}")" "$(median "${ratio[@]}")" "$neurons"
