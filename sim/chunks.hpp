@@ -96,12 +96,13 @@ inline double hermite_crossing(double V0, double dV0, double V1, double dV1, dou
   return find_crossing(H, 0.0, 1.0, V0 - thr, V1 - thr, 1e-14);
 }
 
-// Sorts a step's spikes by time, ties by neuron, so output is the same for any threads.
+// The order of a step's spikes: by time, ties by neuron, so output is the same for any
+// threads.
+inline bool spike_before(const Spike& a, const Spike& b) {
+  return a.t < b.t || (a.t == b.t && a.neuron < b.neuron);
+}
 inline void sort_spikes(std::vector<Spike>& s, std::size_t from) {
-  std::sort(s.begin() + static_cast<std::ptrdiff_t>(from), s.end(),
-            [](const Spike& a, const Spike& b) {
-              return a.t < b.t || (a.t == b.t && a.neuron < b.neuron);
-            });
+  std::sort(s.begin() + static_cast<std::ptrdiff_t>(from), s.end(), spike_before);
 }
 
 }  // namespace ranvier::sim::detail

@@ -103,7 +103,7 @@ template <int NC, bool HJ, bool FULL>
 [[gnu::always_inline]] inline void exp_pass1_vector(
     double* __restrict V, const std::uint8_t* __restrict refr, const double* const* I,
     const __m512d* S, const double* __restrict J, __m512d VL, __m512d TH, __m512d R, __m512d P,
-    std::size_t i, __mmask8 m, std::uint8_t* __restrict bits, __m512d& vmin) {
+    std::size_t i, std::size_t b, __mmask8 m, std::uint8_t* __restrict bits, __m512d& vmin) {
   auto load = [m](const double* x) {
     if constexpr (FULL)
       return _mm512_loadu_pd(x);
@@ -134,7 +134,7 @@ template <int NC, bool HJ, bool FULL>
     _mm512_mask_storeu_pd(V + i, m, v_out);
     sp = _kand_mask8(sp, m);
   }
-  _store_mask8(reinterpret_cast<__mmask8*>(bits + i / 8), sp);
+  _store_mask8(reinterpret_cast<__mmask8*>(bits + (i - b) / 8), sp);
 }
 
 template <int NC, bool HJ>
@@ -149,10 +149,10 @@ void exp_pass1_avx512(double* __restrict V, const std::uint8_t* __restrict refr,
   __m512d vmin = _mm512_set1_pd(v_min);
   std::size_t i = b;
   for (; i + 8 <= e; i += 8)
-    exp_pass1_vector<NC, HJ, true>(V, refr, I, S, J, VL, TH, R, P, i, 0xff, bits, vmin);
+    exp_pass1_vector<NC, HJ, true>(V, refr, I, S, J, VL, TH, R, P, i, b, 0xff, bits, vmin);
   if (i < e) {
     const auto m = static_cast<__mmask8>((1u << (e - i)) - 1u);
-    exp_pass1_vector<NC, HJ, false>(V, refr, I, S, J, VL, TH, R, P, i, m, bits, vmin);
+    exp_pass1_vector<NC, HJ, false>(V, refr, I, S, J, VL, TH, R, P, i, b, m, bits, vmin);
   }
   alignas(64) double lanes[8];  // (_mm512_reduce_min_pd trips g++ 12's -Wmaybe-uninitialized)
   _mm512_store_pd(lanes, vmin);
@@ -180,10 +180,10 @@ class LifExactPopulation final : public Population {
     std::copy(a_.ref_init.begin(), a_.ref_init.end(), ref_.begin());
     P_.resize(n_);
     for (std::size_t i = 0; i < n_; ++i) P_[i] = std::exp(-dt / a_.tau_m[i]);  // lowered once
-    special_.assign(n_ + 8, 0);            // padded: pass 2 reads the flags eight at a time
-    special_bits_.assign(n_ / 8 + 16, 0);  // padded: pass 2 reads 8 bytes at a time
+    special_.assign(n_ + 8, 0);  // padded: pass 2 reads the flags eight at a time
     for (auto& b : chunk_spikes_) b.resize(chunks_.size());
     for (auto& b : chunk_fault_) b.resize(chunks_.size());
+    lay_out_parts(1);
   }
 
   std::size_t size() const override { return n_; }
@@ -235,9 +235,10 @@ class LifExactPopulation final : public Population {
       uniform_kc_[c] = syn_tau_[c] / (syn_tau_[c] - a_.tau_m[0]);
     }
     // From here on refractoriness goes through the release queues (step_chunk_syn).
-    refractory_bits_.assign(n_ / 8 + 8, 0);  // padded: pass 1 reads a byte per 8 neurons
+    // Padded: pass 1 reads a byte per 8 neurons.
+    refractory_bits_.assign(n_ / 8 + part_end_.size() * kPartGapBytes + 8, 0);
     release_step_.assign(n_, 0);
-    release_queue_.assign(chunks_.size(), {});
+    release_queue_.assign(chunks_.size() + part_end_.size() * kPartGapSlots, {});
     for (std::size_t i = 0; i < n_; ++i)
       if (ref_[i] > 0) schedule_release(i, ref_[i], step_);
     // Pass 1 assumes a free neuron starts each step below V_th (exp_pass1_vector); one that
@@ -246,7 +247,7 @@ class LifExactPopulation final : public Population {
       if (!(ref_[i] > 0) && !(V_[i] < a_.V_th[i])) {
         release_step_[i] = step_;
         set_refractory_bit(i, true);
-        auto& items = release_queue_[i / kChunk].items;
+        auto& items = release_queue_[slot(i / kChunk)].items;
         items.insert(items.begin(), {step_, kStartsAboveThreshold, static_cast<std::uint32_t>(i)});
       }
     return true;
@@ -282,7 +283,7 @@ class LifExactPopulation final : public Population {
                   std::span<double> out) const override {
     auto value = [&](std::size_t i) {
       if (var == 0) return V_[i];
-      if (syn_tau_.empty() || !((refractory_bits_[i / 8] >> (i % 8)) & 1u)) return ref_[i];
+      if (syn_tau_.empty() || !refractory_bit(i)) return ref_[i];
       // Queued: the whole steps still to come, then the remainder [ms].
       return static_cast<double>(std::max<std::int64_t>(release_step_[i] - step_, 0)) * dt_ +
              ref_[i];
@@ -314,10 +315,17 @@ class LifExactPopulation final : public Population {
     return c0 == c1 ? std::pair<std::size_t, std::size_t>{0, 0}
                     : std::pair{chunks_[c0].begin, chunks_[c1 - 1].begin + chunks_[c1 - 1].n};
   }
+  void begin_team(std::size_t parts) override {
+    lay_out_parts(parts);
+    for (auto& b : part_spikes_) b.assign(part_end_.size(), {});
+    team_ = true;
+  }
   void advance_part(std::size_t p, std::size_t parts, double t,
                     std::span<const double> input) override {
     const auto [c0, c1] = part_chunks(p, parts);
     step_chunks(c0, c1, t, input);
+    // This thread sorts its part's spikes; finish_step, on thread 0, merges the parts.
+    if (team_) sort_spikes(part_spikes_[static_cast<std::size_t>(step_of(t)) & 1u][p].list, 0);
   }
   bool steps_in_pairs() const override { return !syn_tau_.empty(); }
   void advance_pair(double t0, double t1, const ArriveFn& arrive) override {
@@ -342,12 +350,27 @@ class LifExactPopulation final : public Population {
   }
   void finish_step(std::vector<Spike>& spikes) override {
     const std::size_t from = spikes.size();
-    for (auto& s : chunk_spikes_[static_cast<std::size_t>(step_) & 1u])
-      if (!s.empty()) {  // written back only where there were spikes
-        spikes.insert(spikes.end(), s.begin(), s.end());
-        s.clear();
+    if (team_) {
+      // Merged part by part into `spikes`, from the back: each part's list is sorted, and
+      // every spike moves once per later part at most (two parts: a single merge).
+      for (auto& part : part_spikes_[static_cast<std::size_t>(step_) & 1u]) {
+        const std::vector<Spike>& add = part.list;
+        if (add.empty()) continue;
+        std::size_t a = spikes.size(), b = add.size();
+        spikes.resize(a + b);
+        for (std::size_t out = a + b; b > 0;)
+          spikes[--out] =
+              a > from && spike_before(add[b - 1], spikes[a - 1]) ? spikes[--a] : add[--b];
+        part.list.clear();
       }
-    sort_spikes(spikes, from);
+    } else {
+      for (auto& s : chunk_spikes_[static_cast<std::size_t>(step_) & 1u])
+        if (!s.empty()) {  // written back only where there were spikes
+          spikes.insert(spikes.end(), s.begin(), s.end());
+          s.clear();
+        }
+      sort_spikes(spikes, from);
+    }
     ++step_;
   }
 
@@ -390,7 +413,8 @@ class LifExactPopulation final : public Population {
     return static_cast<std::int64_t>(t / dt_ + 0.5);
   }
   std::vector<Spike>& out_spikes(std::size_t c, std::int64_t k) {
-    return chunk_spikes_[static_cast<std::size_t>(k) & 1u][c];
+    const auto even_odd = static_cast<std::size_t>(k) & 1u;
+    return team_ ? part_spikes_[even_odd][chunk_part_[c]].list : chunk_spikes_[even_odd][c];
   }
   std::optional<StateFault>& out_fault(std::size_t c, std::int64_t k) {
     return chunk_fault_[static_cast<std::size_t>(k) & 1u][c];
@@ -466,14 +490,17 @@ class LifExactPopulation final : public Population {
   // CUBA instead of 32 and writes no refractory time. U: constants as scalars (homogeneous
   // population); HJ: there is an input J (else 0). Plain bool flags and no reduction but
   // the count keep the vector loop lean (it ran ~25% slower with a fused fault check).
+  static constexpr std::size_t kBlockChunks = 4, kBlockNeurons = kBlockChunks * kChunk;
   template <int NC, bool U, bool HJ>
   void step_chunk_syn(std::size_t c0, std::size_t c1, double t, const double* __restrict J) {
     // In blocks of kBlockChunks chunks (1024 neurons, 24 KB of V and two currents): the
     // slow path then finds its neurons' state still in L1. Over a whole population, at
     // 64000 neurons in CUBA, its first loads missed to L3 (40% of its time in a profile).
-    constexpr std::size_t kBlockChunks = 4;
-    for (std::size_t c = c0; c < c1; c += kBlockChunks)
-      step_block_syn<NC, U, HJ>(c, std::min(c + kBlockChunks, c1), t, J);
+    for (std::size_t c = c0; c < c1;) {  // a block stays inside one part (refractory_bits_)
+      const std::size_t end = std::min({c + kBlockChunks, c1, part_end_[chunk_part_[c]]});
+      step_block_syn<NC, U, HJ>(c, end, t, J);
+      c = end;
+    }
   }
 
   template <int NC, bool U, bool HJ>
@@ -482,7 +509,8 @@ class LifExactPopulation final : public Population {
     const std::int64_t k = step_of(t);
     for (std::size_t c = c0; c < c1; ++c) take_due_releases(c, k);
     double* __restrict V = V_.data();
-    const std::uint8_t* __restrict refr = refractory_bits_.data();
+    // Indexed by i / 8 inside the block, as the neurons' own bytes are (refractory_bit).
+    const std::uint8_t* __restrict refr = refractory_bits_.data() + bits_shift(c0);
     const double* __restrict VL = a_.V_L.data();
     const double* __restrict Vth = a_.V_th.data();
     const double* __restrict R = a_.R.data();
@@ -503,19 +531,20 @@ class LifExactPopulation final : public Population {
       if (!portable_) {
         const double* Ic[NC];
         for (int ch = 0; ch < NC; ++ch) Ic[ch] = I[ch];
-        std::uint8_t* bits = special_bits_.data();
+        // The flags of this block only, on this thread's stack (see kPartGapBytes).
+        alignas(64) std::uint8_t bits[kBlockNeurons / 8] = {};
         double v_min = 0.0;
         exp_pass1_avx512<NC, HJ>(V, refr, Ic, P21s, J, VL0, Vth0, R0, P0, b, e, bits, v_min);
-        // Pass 2, in neuron order, 64 flags a word (b is a multiple of kChunk; bits past e
-        // are another block's, or padding, and masked off). The kernel keeps no "any
+        // Pass 2, in neuron order, 64 flags a word (flags past e are masked off). The
+        // kernel keeps no "any
         // flag" of its own: OR-ing each vector's mask into one was a mask operation a
         // vector, and the loop is bound by those (perf annotate); 16 words a block here.
-        for (std::size_t w = b / 64; w < (e + 63) / 64; ++w) {
+        for (std::size_t w = 0; w < (e - b + 63) / 64; ++w) {
           std::uint64_t m;
           std::memcpy(&m, bits + 8 * w, 8);
-          if (64 * (w + 1) > e) m &= (std::uint64_t{1} << (e % 64)) - 1;
+          if (b + 64 * (w + 1) > e) m &= (std::uint64_t{1} << ((e - b) % 64)) - 1;
           for (; m; m &= m - 1) {
-            const std::size_t i = 64 * w + static_cast<unsigned>(__builtin_ctzll(m));
+            const std::size_t i = b + 64 * w + static_cast<unsigned>(__builtin_ctzll(m));
             slow_step_syn<NC>(i, t, HJ ? J[i] : 0.0, 0.0);
           }
         }
@@ -596,10 +625,13 @@ class LifExactPopulation final : public Population {
     std::size_t head = 0, due = 0;
   };
 
+  bool refractory_bit(std::size_t i) const {
+    return (refractory_bits_[i / 8 + bits_shift(i / kChunk)] >> (i % 8)) & 1u;
+  }
   void set_refractory_bit(std::size_t i, bool on) {
     const auto bit = static_cast<std::uint8_t>(1u << (i % 8));
-    refractory_bits_[i / 8] = on ? refractory_bits_[i / 8] | bit
-                                 : refractory_bits_[i / 8] & static_cast<std::uint8_t>(~bit);
+    std::uint8_t& byte = refractory_bits_[i / 8 + bits_shift(i / kChunk)];
+    byte = on ? byte | bit : byte & static_cast<std::uint8_t>(~bit);
   }
 
   // Neuron i has r > 0 ms of refractoriness left at the start of step `from`.
@@ -618,7 +650,7 @@ class LifExactPopulation final : public Population {
     ref_[i] = std::max(rem, 0.0);
     release_step_[i] = from + m;
     set_refractory_bit(i, true);
-    auto& items = release_queue_[i / kChunk].items;
+    auto& items = release_queue_[slot(i / kChunk)].items;
     items.push_back({from + m, ref_[i], static_cast<std::uint32_t>(i)});
     // Releases are queued in about the order they come due (tau_ref is one value in most
     // populations): the new one rarely moves past more than a few.
@@ -628,9 +660,12 @@ class LifExactPopulation final : public Population {
 
   // Start of the current step, chunk c: frees the neurons whose refractory period ended
   // exactly at the step's start and marks the range of those released inside the step.
+  // Neither this nor release_due writes a queue in a step where nothing of it is due
+  // (q.due == q.head between steps): see kPartGapBytes.
   void take_due_releases(std::size_t c, std::int64_t step) {
-    RefractoryQueue& q = release_queue_[c];
+    RefractoryQueue& q = release_queue_[slot(c)];
     std::size_t k = q.head;
+    if (k == q.items.size() || q.items[k].step != step) return;
     for (; k < q.items.size() && q.items[k].step == step; ++k)
       if (q.items[k].rem == 0) {  // (not kStartsAboveThreshold: that one stays held)
         ref_[q.items[k].neuron] = 0;
@@ -643,13 +678,14 @@ class LifExactPopulation final : public Population {
   template <int NC, bool HJ>
   void release_due(std::size_t c0, std::size_t c1, double t, const double* J) {
     for (std::size_t c = c0; c < c1; ++c) {
-      RefractoryQueue& q = release_queue_[c];
+      RefractoryQueue& q = release_queue_[slot(c)];
       // slow_step_syn may queue new releases: at later steps, so behind [head, due).
       for (std::size_t k = q.head; k < q.due; ++k) {
         const Release r = q.items[k];  // a copy: slow_step_syn may grow the queue
         if (r.rem != 0)
           slow_step_syn<NC>(r.neuron, t, HJ ? J[r.neuron] : 0.0, std::max(r.rem, 0.0));
       }
+      if (q.head == q.due) continue;
       q.head = q.due;
       if (q.head >= 64 && 2 * q.head >= q.items.size()) {
         q.items.erase(q.items.begin(), q.items.begin() + static_cast<std::ptrdiff_t>(q.head));
@@ -667,7 +703,7 @@ class LifExactPopulation final : public Population {
       for (std::size_t i = chunks_[c].begin; i < chunks_[c].begin + chunks_[c].n; ++i) {
         auto& fault = out_fault(c, k);
         if (fault) break;
-        if ((refractory_bits_[i / 8] >> (i % 8)) & 1u || V_[i] > -kVoltageLimit) continue;
+        if (refractory_bit(i) || V_[i] > -kVoltageLimit) continue;
         for (int ch = 0; ch < NC; ++ch) {
           const double I = I_[ch][i] * g_at(static_cast<std::size_t>(ch), k);
           if (!std::isfinite(I) && !fault)
@@ -880,6 +916,14 @@ class LifExactPopulation final : public Population {
   std::vector<unsigned char> special_;          // scratch: needs the slow path this step
   // Per chunk, for even and odd steps (out_spikes, out_fault):
   std::array<std::vector<std::vector<Spike>>, 2> chunk_spikes_;
+  // A team's spikes, per part instead (begin_team): each part's thread writes and sorts its
+  // own list, and thread 0 reads one list a part. Gathering 250 chunk lists on thread 0
+  // was a third of its serial work a step (CUBA at 64000 neurons: 17 of 46 ms a run).
+  struct alignas(64) PartSpikes {  // a line each: another thread writes the next one
+    std::vector<Spike> list;
+  };
+  std::array<std::vector<PartSpikes>, 2> part_spikes_;
+  bool team_ = false;  // stepped by a team (begin_team): spikes go to part_spikes_
   std::array<std::vector<std::optional<StateFault>>, 2> chunk_fault_;
   std::atomic<bool> any_fault_{false};  // some chunk has a fault (it ends the run)
   // Exponential PSC channels (empty without synapses):
@@ -893,13 +937,68 @@ class LifExactPopulation final : public Population {
   // ... and then, per channel: 1/tau_m, 1/tau_m - 1/tau_c, tau_c / (tau_c - tau_m)
   double uniform_inv_tau_m_ = 0, uniform_cc_[kMaxExpChannels] = {},
          uniform_kc_[kMaxExpChannels] = {};
-  bool portable_ = false;                   // tests: the portable pass 1 even where AVX-512 is
-  std::vector<std::uint8_t> special_bits_;  // scratch of the AVX-512 pass 1: a bit a neuron
+  bool portable_ = false;  // tests: the portable pass 1 even where AVX-512 is
   // Refractoriness with PSC channels (step_chunk_syn); ref_ then holds the remainder rem.
   std::int64_t step_ = 0;                       // steps taken
   std::vector<std::uint8_t> refractory_bits_;   // a bit a neuron: refractory at the step's start
   std::vector<std::int64_t> release_step_;      // per neuron: the step it is released in
-  std::vector<RefractoryQueue> release_queue_;  // per chunk
+  std::vector<RefractoryQueue> release_queue_;  // per chunk, at slot(c)
+
+  // Where the team loop's threads meet. Each steps a fixed part of the chunks (part_chunks)
+  // and writes, besides the state arrays, small per-neuron and per-chunk bookkeeping: the
+  // refractory bits, its chunks' release queues, pass 1's flags. Packed end to end, the
+  // parts' bytes of these met inside a 4 KiB page, and the hardware prefetcher of the
+  // thread that walked up to the boundary fetched the next part's lines too; the owner's
+  // next write to each then waited for the other core (~0.7 us a line on this VM). So:
+  // - each part's share of the refractory bits and the queues starts at least a page
+  //   after the previous part's (kPartGapBytes, kPartGapSlots; prefetchers do not cross
+  //   a 4 KiB page, and these arrays are too small for allocate_large's huge pages);
+  // - a queue is written only in a step where something of it is due (it was written
+  //   every step);
+  // - pass 1's flags live on the stepping thread's stack (a shared array was written by
+  //   both threads every step).
+  // CUBA at 64000 neurons on two threads, cycles a 1024-neuron block (rdtsc): before, the
+  // 8-15 blocks after the boundary cost 1300-3000 against ~1050 for the others, and the
+  // upper half of the inhibitory population (1600 bytes of bits in all) 1300-2000 against
+  // ~800; after, only the first block of each part is slower (~2300), the rest 750-1100.
+  // One part until begin_team.
+  static constexpr std::size_t kPartGapBytes = 4096;
+  static constexpr std::size_t kPartGapSlots = 4096 / sizeof(RefractoryQueue) + 1;
+  std::vector<std::uint32_t> chunk_part_;  // the part each chunk is in
+  std::vector<std::size_t> part_end_;      // per part: one past its last chunk
+  std::size_t slot(std::size_t c) const {
+    return c + chunk_part_[c] * kPartGapSlots;
+  }
+  std::size_t bits_shift(std::size_t c) const {
+    return chunk_part_[c] * kPartGapBytes;
+  }
+
+  // Lays refractory_bits_ and release_queue_ out for `parts` parts (part_chunks), moving
+  // what they hold.
+  void lay_out_parts(std::size_t parts) {
+    parts = std::clamp<std::size_t>(parts, 1, std::max<std::size_t>(chunks_.size(), 1));
+    const std::vector<std::uint32_t> old_part = std::move(chunk_part_);
+    chunk_part_.assign(chunks_.size(), 0);
+    part_end_.assign(parts, 0);
+    for (std::size_t p = 0; p < parts; ++p) {
+      const auto [c0, c1] = part_chunks(p, parts);
+      for (std::size_t c = c0; c < c1; ++c) chunk_part_[c] = static_cast<std::uint32_t>(p);
+      part_end_[p] = c1;
+    }
+    if (syn_tau_.empty()) return;  // not made yet (attach_exp_synapses)
+    std::vector<std::uint8_t> bits(n_ / 8 + parts * kPartGapBytes + 8, 0);
+    std::vector<RefractoryQueue> queues(chunks_.size() + parts * kPartGapSlots);
+    for (std::size_t c = 0; c < chunks_.size(); ++c) {
+      const std::size_t b = chunks_[c].begin / 8, e = (chunks_[c].begin + chunks_[c].n + 7) / 8;
+      std::copy(
+          refractory_bits_.begin() + static_cast<std::ptrdiff_t>(b + old_part[c] * kPartGapBytes),
+          refractory_bits_.begin() + static_cast<std::ptrdiff_t>(e + old_part[c] * kPartGapBytes),
+          bits.begin() + static_cast<std::ptrdiff_t>(b + bits_shift(c)));
+      queues[slot(c)] = std::move(release_queue_[c + old_part[c] * kPartGapSlots]);
+    }
+    refractory_bits_ = std::move(bits);
+    release_queue_ = std::move(queues);
+  }
 };
 
 // ---------------------------------------------------------------------------------------

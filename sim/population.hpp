@@ -88,6 +88,8 @@ class Population {
                                                          std::size_t /*parts*/) const {
     return {0, size()};
   }
+  // Called once before the first advance_part, with the `parts` the run steps in.
+  virtual void begin_team(std::size_t /*parts*/) {}
   virtual void advance_part(std::size_t /*p*/, std::size_t /*parts*/, double /*t*/,
                             std::span<const double> /*input*/) {}
   // Appends the step's spikes (time order, ties by neuron) after the parts have run.

@@ -599,9 +599,11 @@ struct Simulation::Impl {
     std::vector<std::vector<Spike>> spikes(pops.size());
     const auto parts = static_cast<std::size_t>(team);
     std::vector<std::vector<std::pair<std::size_t, std::size_t>>> range(pops.size());
-    for (std::size_t p = 0; p < pops.size(); ++p)
+    for (std::size_t p = 0; p < pops.size(); ++p) {
+      pops[p]->begin_team(parts);
       for (std::size_t part = 0; part < parts; ++part)
         range[p].push_back(pops[p]->part_range(part, parts));
+    }
     const bool pipelined = std::all_of(no_input.begin(), no_input.end(), [](char c) { return c; });
     const double dt = spec.dt;
     fill_input(0, stim, input);

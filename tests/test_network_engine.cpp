@@ -534,6 +534,49 @@ TEST_CASE("the same seeded network gives identical spikes at 1 and 2 threads") {
   }
 }
 
+TEST_CASE("the team loop keeps the refractory state it is handed, on both sides of its split") {
+  // Before a team's first step each population lays its refractory bits and release
+  // queues out again, a page apart per thread (begin_team); whatever they held must come
+  // through: neurons that start refractory (ending on the grid or inside a step) and
+  // neurons that start above V_th (queued to fire at t = 0), in both threads' halves. The
+  // plain loop is the reference, bit for bit; ref_left is traced across the split (exc:
+  // 8000 neurons in 32 chunks, so the two halves meet at neuron 4096).
+  auto r = cuba(10000, 20.0);
+  auto& exc = r.populations[0];
+  std::vector<double> ref0(exc.size, 0.0), v0 = exc.initial.at("V");
+  std::size_t refractory = 0, above = 0;
+  for (std::size_t i = 0; i < exc.size; ++i) {
+    if (i % 7 == 0) ref0[i] = 0.05 + 0.1 * static_cast<double>(i % 50);  // 0.05 .. 4.95 ms
+    if (i % 11 == 0) v0[i] = -49.5;                                      // V_th = -50 mV
+    refractory += ref0[i] > 0;
+    above += ref0[i] == 0 && v0[i] >= -50.0;
+  }
+  REQUIRE(refractory > 1000);
+  REQUIRE(above > 500);
+  exc.initial["ref_left"] = ref0;
+  exc.initial["V"] = v0;
+  r.traces = {{"ref", "exc", {"ref_left", "V"}, {0, 4088, 4095, 4096, 4102, 7994}, 1}};
+  Collect plain, team;
+  sim::Simulation(r, {1}).run(plain);
+  sim::Simulation two(r, {2, false, 16});
+  REQUIRE(two.team_threads() == 2);
+  two.run(team);
+  for (std::size_t p = 0; p < 2; ++p) require_same_spikes(plain.by_pop[p], team.by_pop[p]);
+  std::size_t at_zero = 0;
+  for (const auto& sp : team.by_pop[0]) at_zero += sp.t == 0.0;
+  CHECK(at_zero == above);  // each fired at once, as the plain loop has them
+  REQUIRE(plain.v[0].size() == team.v[0].size());
+  CHECK(plain.v[0] == team.v[0]);
+  // ... and as handed in: one step in, ref_left = ref0 - dt where it was set (the trace
+  // holds the six neurons' ref_left, then their V). 1e-12 ms: the queue keeps whole steps
+  // and a remainder, whose sum rounds differently from ref0 - 0.1 in the last bits.
+  const std::vector<std::uint32_t> traced = r.traces[0].neurons;
+  for (std::size_t j = 0; j < traced.size(); ++j) {
+    INFO("neuron " << traced[j]);
+    CHECK(std::fabs(team.v[0][1][j] - std::max(0.0, ref0[traced[j]] - 0.1)) < 1e-12);
+  }
+}
+
 TEST_CASE("the team loop at 2 threads equals the plain loop: spikes, traces, sources, stimuli") {
   // Two threads run the whole simulation in one parallel region, each owning half of every
   // population (arrivals and steps); one thread runs the plain loop. Everything the run
