@@ -102,7 +102,9 @@ inline bool spike_before(const Spike& a, const Spike& b) {
   return a.t < b.t || (a.t == b.t && a.neuron < b.neuron);
 }
 inline void sort_spikes(std::vector<Spike>& s, std::size_t from) {
-  std::sort(s.begin() + static_cast<std::ptrdiff_t>(from), s.end(), spike_before);
+  // (A lambda, not the function's pointer, which std::sort would call without inlining.)
+  std::sort(s.begin() + static_cast<std::ptrdiff_t>(from), s.end(),
+            [](const Spike& a, const Spike& b) { return spike_before(a, b); });
 }
 
 }  // namespace ranvier::sim::detail
