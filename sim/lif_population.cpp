@@ -235,10 +235,9 @@ class LifExactPopulation final : public Population {
       uniform_kc_[c] = syn_tau_[c] / (syn_tau_[c] - a_.tau_m[0]);
     }
     // From here on refractoriness goes through the release queues (step_chunk_syn).
-    // Padded: pass 1 reads a byte per 8 neurons.
-    refractory_bits_.assign(n_ / 8 + part_end_.size() * kPartGapBytes + 8, 0);
+    refractory_bits_.assign(bits_bytes(part_end_.size()), 0);
     release_step_.assign(n_, 0);
-    release_queue_.assign(chunks_.size() + part_end_.size() * kPartGapSlots, {});
+    release_queue_.assign(queue_slots(part_end_.size()), {});
     for (std::size_t i = 0; i < n_; ++i)
       if (ref_[i] > 0) schedule_release(i, ref_[i], step_);
     // Pass 1 assumes a free neuron starts each step below V_th (exp_pass1_vector); one that
@@ -969,6 +968,14 @@ class LifExactPopulation final : public Population {
   std::size_t slot(std::size_t c) const {
     return c + chunk_part_[c] * kPartGapSlots;
   }
+  // Sizes of refractory_bits_ (padded: pass 1 reads a byte per 8 neurons) and
+  // release_queue_ laid out for `parts` parts.
+  std::size_t bits_bytes(std::size_t parts) const {
+    return n_ / 8 + parts * kPartGapBytes + 8;
+  }
+  std::size_t queue_slots(std::size_t parts) const {
+    return chunks_.size() + parts * kPartGapSlots;
+  }
   std::size_t bits_shift(std::size_t c) const {
     return chunk_part_[c] * kPartGapBytes;
   }
@@ -986,8 +993,8 @@ class LifExactPopulation final : public Population {
       part_end_[p] = c1;
     }
     if (syn_tau_.empty()) return;  // not made yet (attach_exp_synapses)
-    std::vector<std::uint8_t> bits(n_ / 8 + parts * kPartGapBytes + 8, 0);
-    std::vector<RefractoryQueue> queues(chunks_.size() + parts * kPartGapSlots);
+    std::vector<std::uint8_t> bits(bits_bytes(parts), 0);
+    std::vector<RefractoryQueue> queues(queue_slots(parts));
     for (std::size_t c = 0; c < chunks_.size(); ++c) {
       const std::size_t b = chunks_[c].begin / 8, e = (chunks_[c].begin + chunks_[c].n + 7) / 8;
       std::copy(
