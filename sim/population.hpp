@@ -71,6 +71,11 @@ class Population {
   // Tests: use the portable loops even where an instruction-set-specific kernel exists
   // (they give identical results; this checks it).
   virtual void use_portable_kernels(bool /*on*/) {}
+  // Arrays indexed by neuron that the engine reads for each spike of this population when
+  // it delivers the step's spikes (the row offsets of the outgoing synapse tables). A
+  // population that knows a spike well before the delivery may start loading the
+  // neuron's entries then: a hint, set once before the run.
+  virtual void set_spike_prefetch(std::vector<const std::uint64_t*> /*rows*/) {}
   // True once exponential synapses are attached and the population then accepts an empty
   // `input` span in advance() as "no input" (the engine skips filling zeros).
   virtual bool accepts_empty_input() const { return false; }

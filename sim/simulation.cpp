@@ -526,12 +526,13 @@ struct Simulation::Impl {
     // may arrive at k + 1.
     net->emit_sources(k);
     record_sources(sink, k);
-    net->prefetch_arrivals(k);
-    net->prefetch_arrivals(k + 1);
-    for (std::size_t p = 0; p < pops.size(); ++p)
+    for (std::size_t p = 0; p < pops.size(); ++p) {
+      net->prefetch_arrivals(k, p);
+      net->prefetch_arrivals(k + 1, p);
       pops[p]->advance_pair(
           static_cast<double>(k) * dt, static_cast<double>(k + 1) * dt,
           [&](std::size_t j, std::size_t lo, std::size_t hi) { net->arrive_block(j, p, lo, hi); });
+    }
     net->clear_arrivals(k);      // before delivery: the longest delay's slots are these again
     net->clear_arrivals(k + 1);  // before delivery: the longest delay's slot is k + 1's again
     for (std::size_t j = k; j < k + 2; ++j) {

@@ -75,8 +75,9 @@ class SynapticNetwork {
   // same sums). Costs the tables' memory once more.
   void split_targets(std::size_t p, const std::vector<std::uint32_t>& lo);
   // Starts loading the synapse rows that arrive at step k into the calling thread's
-  // cache: a hint, called near the end of step k - 1 (by each thread of a team).
-  void prefetch_arrivals(std::size_t k) const;
+  // cache: a hint, called near the end of step k - 1 (by each thread of a team). Only the
+  // rows into population `pop`, if one is given.
+  void prefetch_arrivals(std::size_t k, std::size_t pop = npos) const;
   void clear_arrivals(std::size_t k);
   // Paired stepping (Population::advance_pair), the arrivals of step k block by block:
   // arrive_block(k, p, lo, hi) for the blocks of population p in ascending order from
