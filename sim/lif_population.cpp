@@ -330,7 +330,7 @@ class LifExactPopulation final : public Population {
     if (team_) sort_spikes(part_spikes_[static_cast<std::size_t>(step_of(t)) & 1u][p].list, 0);
   }
   bool steps_in_pairs() const override { return !syn_tau_.empty(); }
-  void advance_pair(double t0, double t1, const ArriveFn& arrive) override {
+  void advance_pair(double t0, double t1, const ArriveFn& arrive, bool descending) override {
     // Blocks of 64 chunks: 16384 neurons, 384 KB of V and two currents, stay in L2 (1 MiB)
     // from one step to the next, and step k + 1's arrivals land there too. A block costs
     // two arrive calls, each a look at every arriving row (CUBA at 64000 neurons: ~36
@@ -341,7 +341,9 @@ class LifExactPopulation final : public Population {
     // 16-chunk blocks were slower than single steps.
     constexpr std::size_t kPairBlockChunks = 64;
     const auto k = static_cast<std::size_t>(step_of(t0));
-    for (std::size_t c0 = 0; c0 < chunks_.size(); c0 += kPairBlockChunks) {
+    const std::size_t nb = (chunks_.size() + kPairBlockChunks - 1) / kPairBlockChunks;
+    for (std::size_t bi = 0; bi < nb; ++bi) {
+      const std::size_t c0 = (descending ? nb - 1 - bi : bi) * kPairBlockChunks;
       const std::size_t c1 = std::min(c0 + kPairBlockChunks, chunks_.size());
       const std::size_t lo = chunks_[c0].begin, hi = chunks_[c1 - 1].begin + chunks_[c1 - 1].n;
       arrive(k, lo, hi);

@@ -105,11 +105,13 @@ class Population {
   // later, so steps k and k + 1 can be taken block by block, each block of neurons through
   // both while its state is in cache. Before stepping block [lo, hi) through step j (k,
   // then k + 1), advance_pair calls arrive(j, lo, hi), which adds step j's arrivals into
-  // the block; blocks go in ascending order from 0. Two finish_step calls then hand out
-  // the spikes of step k and of step k + 1. The results are those of two advance() calls.
+  // the block; blocks go in ascending order from 0, or in descending order from the last
+  // if `descending`. Two finish_step calls then hand out the spikes of step k and of step
+  // k + 1. The results are those of two advance() calls, in either order.
   using ArriveFn = std::function<void(std::size_t step, std::size_t lo, std::size_t hi)>;
   virtual bool steps_in_pairs() const { return false; }
-  virtual void advance_pair(double /*t0*/, double /*t1*/, const ArriveFn& /*arrive*/) {}
+  virtual void advance_pair(double /*t0*/, double /*t1*/, const ArriveFn& /*arrive*/,
+                            bool /*descending*/) {}
 };
 
 // Builds the population of `spec` (already validated) for time step dt [ms], using up to

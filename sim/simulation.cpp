@@ -526,12 +526,24 @@ struct Simulation::Impl {
     // may arrive at k + 1.
     net->emit_sources(k);
     record_sources(sink, k);
-    for (std::size_t p = 0; p < pops.size(); ++p) {
+    // Every other pair goes through the populations and their blocks backwards. CUBA at
+    // 64000 neurons has 1.5 MB of V and currents against an L2 of 1 MiB: in one direction
+    // each pair found none of it in L2 (the last block used pushes out the next one
+    // needed), and every block came from L3. Backwards, the pair starts with what the
+    // last one ended on, still in L2. One thread, 8 alternating runs each: 358.5 -> 333.5
+    // ms (medians), 343 -> 310 (fastest). The sums are the same in either direction
+    // (SynapticNetwork::arrive_block).
+    const bool descending = (k / 2) % 2 == 1;
+    for (std::size_t q = 0; q < pops.size(); ++q) {
+      const std::size_t p = descending ? pops.size() - 1 - q : q;
       net->prefetch_arrivals(k, p);
       net->prefetch_arrivals(k + 1, p);
       pops[p]->advance_pair(
           static_cast<double>(k) * dt, static_cast<double>(k + 1) * dt,
-          [&](std::size_t j, std::size_t lo, std::size_t hi) { net->arrive_block(j, p, lo, hi); });
+          [&](std::size_t j, std::size_t lo, std::size_t hi) {
+            net->arrive_block(j, p, lo, hi, descending);
+          },
+          descending);
     }
     net->clear_arrivals(k);      // before delivery: the longest delay's slots are these again
     net->clear_arrivals(k + 1);  // before delivery: the longest delay's slot is k + 1's again

@@ -427,12 +427,16 @@ struct SynapticNetwork::Impl {
   }
 
   // The arrivals of step k into the block [lo, hi) of the targets, for blocks visited in
-  // ascending order from lo = 0 (Population::advance_pair). A row's targets ascend, so a
-  // cursor per row picks up where the last block left it: a block costs a look at each
-  // row plus its own synapses, no search. Each target gets its weights in the same order
-  // as from arrive(), so the sums are the same. Rows only: for networks without drawn
-  // delays (steps_in_pairs).
-  void arrive_block(std::size_t k, Channel& ch, std::uint32_t lo, std::uint32_t hi) {
+  // ascending order from lo = 0, or in descending order from hi = n (Population::
+  // advance_pair). A row's targets ascend, so a cursor per row picks up where the last
+  // block left it: a block costs a look at each row plus its own synapses, no search.
+  // Going down, the cursor is the end of the block's part of the row, whose start is
+  // found by stepping back over it; the part is then added forwards, as going up. Each
+  // target gets its weights in the same order as from arrive() (rows in slot order, a
+  // row's synapses in table order), so the sums are the same. Rows only: for networks
+  // without drawn delays (steps_in_pairs).
+  void arrive_block(std::size_t k, Channel& ch, std::uint32_t lo, std::uint32_t hi,
+                    bool descending) {
     const Slot& slot = ch.ring[k % ch.ring.size()];
     if (slot.rows.empty()) return;
     if (lo == 0 && hi == ch.n) {  // one block: arrive's whole path, with no cursors to check
@@ -440,9 +444,10 @@ struct SynapticNetwork::Impl {
       return;
     }
     std::vector<std::size_t>& cursor = ch.cursor[k % 2];
-    if (lo == 0) {
+    if (descending ? hi == ch.n : lo == 0) {
       cursor.resize(slot.rows.size());
-      for (std::size_t j = 0; j < slot.rows.size(); ++j) cursor[j] = slot.rows[j].begin;
+      for (std::size_t j = 0; j < slot.rows.size(); ++j)
+        cursor[j] = descending ? slot.rows[j].end : slot.rows[j].begin;
     }
     double* __restrict s0 = ch.jump;
     const double inv_tau = pops[ch.pop]->synaptic_scale(ch.exact_index, k) / ch.tau;
@@ -450,8 +455,12 @@ struct SynapticNetwork::Impl {
       const RowRef& r = slot.rows[j];
       const auto& t = projections[r.projection].table;
       const std::uint32_t* __restrict tgt = t.target.data();
-      const std::size_t e = r.end;
-      std::size_t s = cursor[j];
+      std::size_t s = cursor[j], e = r.end;
+      if (descending) {  // [s, e): this block's part, ending at the cursor
+        e = s;
+        while (s > r.begin && tgt[s - 1] >= lo) --s;
+        cursor[j] = s;
+      }
       const double scale = r.count * inv_tau;  // as add_row's arithmetic, term by term
       if (t.weight.empty()) {
         const double w = t.weight_const * scale;
@@ -460,7 +469,7 @@ struct SynapticNetwork::Impl {
         const float* __restrict w = t.weight.data();
         for (; s < e && tgt[s] < hi; ++s) s0[tgt[s]] += scale * w[s];
       }
-      cursor[j] = s;
+      if (!descending) cursor[j] = s;
     }
   }
 
@@ -662,10 +671,12 @@ bool SynapticNetwork::steps_in_pairs() const {
   return splits() && std::all_of(impl_->projections.begin(), impl_->projections.end(),
                                  [](const auto& p) { return p.table.delay.empty(); });
 }
-void SynapticNetwork::arrive_block(std::size_t k, std::size_t p, std::size_t lo, std::size_t hi) {
+void SynapticNetwork::arrive_block(std::size_t k, std::size_t p, std::size_t lo, std::size_t hi,
+                                   bool descending) {
   for (auto& ch : impl_->channels)
     if (ch.pop == p)
-      impl_->arrive_block(k, ch, static_cast<std::uint32_t>(lo), static_cast<std::uint32_t>(hi));
+      impl_->arrive_block(k, ch, static_cast<std::uint32_t>(lo), static_cast<std::uint32_t>(hi),
+                          descending);
 }
 void SynapticNetwork::prefetch_arrivals(std::size_t k, std::size_t pop) const {
   impl_->prefetch_arrivals(k, pop);

@@ -80,11 +80,12 @@ class SynapticNetwork {
   void prefetch_arrivals(std::size_t k, std::size_t pop = npos) const;
   void clear_arrivals(std::size_t k);
   // Paired stepping (Population::advance_pair), the arrivals of step k block by block:
-  // arrive_block(k, p, lo, hi) for the blocks of population p in ascending order from
-  // lo = 0, then clear_arrivals(k). Only when steps_in_pairs(): splits(), and no drawn
-  // delays (a step's arrivals are whole rows, whose targets ascend).
+  // arrive_block(k, p, lo, hi, descending) for the blocks of population p in ascending
+  // order from lo = 0 (descending false) or in descending order from hi = its size
+  // (descending true), then clear_arrivals(k). Only when steps_in_pairs(): splits(), and
+  // no drawn delays (a step's arrivals are whole rows, whose targets ascend).
   bool steps_in_pairs() const;
-  void arrive_block(std::size_t k, std::size_t p, std::size_t lo, std::size_t hi);
+  void arrive_block(std::size_t k, std::size_t p, std::size_t lo, std::size_t hi, bool descending);
   // Whether population p receives filtered (not exactly integrated) synaptic current
   // through its `input` each step.
   bool filters_into(std::size_t p) const;

@@ -691,7 +691,8 @@ TEST_CASE("steps in pairs give the same spikes as single steps") {
   // single arrival summed in another order would change spikes within tens of ms: the
   // spikes must agree bit for bit with RunOptions::step_pairs off. 24000 neurons: the
   // excitatory population (75 chunks) is two blocks of the pair loop, with step k + 1's
-  // arrivals added block by block; the inhibitory one (19 chunks) is one. A Poisson source
+  // arrivals added block by block, the blocks (and the populations) in descending order
+  // every other pair; the inhibitory one (19 chunks) is one. A Poisson source
   // (its spikes emitted between the two steps of a pair) and 1003 steps (a last single
   // step) too.
   auto r = cuba(24000, 100.3);
