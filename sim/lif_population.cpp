@@ -331,20 +331,24 @@ class LifExactPopulation final : public Population {
   }
   bool steps_in_pairs() const override { return !syn_tau_.empty(); }
   void advance_pair(double t0, double t1, const ArriveFn& arrive, bool descending) override {
-    // Blocks of 64 chunks: 16384 neurons, 384 KB of V and two currents, stay in L2 (1 MiB)
-    // from one step to the next, and step k + 1's arrivals land there too. A block costs
-    // two arrive calls, each a look at every arriving row (CUBA at 64000 neurons: ~36
-    // rows a step, each leaving the block on a mispredicted branch). CUBA at 64000 on one
-    // thread, medians of 6-8 alternating runs: 387 ms in single steps, 347 in pairs of
-    // 64-chunk blocks with step k's arrivals added at once beforehand, 351 with 128-chunk
-    // blocks; then 373 -> 334 and 360 -> 329 with step k's arrivals block by block too.
-    // 16-chunk blocks were slower than single steps.
-    constexpr std::size_t kPairBlockChunks = 64;
+    // Blocks of at most 128 chunks, of equal size: 32768 neurons at most, 768 KB of V and
+    // two currents, stay in L2 (1 MiB) from one step to the next, and step k + 1's
+    // arrivals land there too. A block costs two arrive calls, each a look at every
+    // arriving row (CUBA at 64000 neurons: ~36 rows a step, each leaving the block on a
+    // mispredicted branch). CUBA at 64000 on one thread, medians of 6-8 alternating runs:
+    // 387 ms in single steps, 347 in pairs of 64-chunk blocks with step k's arrivals added
+    // at once beforehand, 351 with 128-chunk blocks; then 373 -> 334 and 360 -> 329 with
+    // step k's arrivals block by block too; 16-chunk blocks were slower than single steps.
+    // Once every other pair ran backwards (Simulation::step_pair), the excitatory
+    // population (200 chunks) in two blocks of 100 beat four of 64: 327.5 -> 315.5 ms
+    // (8 runs each; 302 against 321 at best). 128 then 72 chunks, or 32-chunk blocks, were
+    // no better than 64.
+    constexpr std::size_t kMaxPairBlockChunks = 128;
     const auto k = static_cast<std::size_t>(step_of(t0));
-    const std::size_t nb = (chunks_.size() + kPairBlockChunks - 1) / kPairBlockChunks;
+    const std::size_t n = chunks_.size(), nb = (n + kMaxPairBlockChunks - 1) / kMaxPairBlockChunks;
     for (std::size_t bi = 0; bi < nb; ++bi) {
-      const std::size_t c0 = (descending ? nb - 1 - bi : bi) * kPairBlockChunks;
-      const std::size_t c1 = std::min(c0 + kPairBlockChunks, chunks_.size());
+      const std::size_t b = descending ? nb - 1 - bi : bi;
+      const std::size_t c0 = n * b / nb, c1 = n * (b + 1) / nb;
       const std::size_t lo = chunks_[c0].begin, hi = chunks_[c1 - 1].begin + chunks_[c1 - 1].n;
       arrive(k, lo, hi);
       step_chunks(c0, c1, t0, {});

@@ -689,13 +689,12 @@ TEST_CASE("steps in pairs give the same spikes as single steps") {
   // On one thread, a network of exact LIF populations with no stimulus and no trace takes
   // its steps in pairs, block by block (Simulation's step_pair). CUBA is chaotic, so a
   // single arrival summed in another order would change spikes within tens of ms: the
-  // spikes must agree bit for bit with RunOptions::step_pairs off. 24000 neurons: the
-  // excitatory population (75 chunks) is two blocks of the pair loop, with step k + 1's
+  // spikes must agree bit for bit with RunOptions::step_pairs off. 42000 neurons: the
+  // excitatory population (132 chunks) is two blocks of the pair loop, with step k + 1's
   // arrivals added block by block, the blocks (and the populations) in descending order
-  // every other pair; the inhibitory one (19 chunks) is one. A Poisson source
-  // (its spikes emitted between the two steps of a pair) and 1003 steps (a last single
-  // step) too.
-  auto r = cuba(24000, 100.3);
+  // every other pair; the inhibitory one (33 chunks) is one. A Poisson source (its spikes
+  // emitted between the two steps of a pair) and 1003 steps (a last single step) too.
+  auto r = cuba(42000, 100.3);
   sim::SpikeSourceSpec poisson;
   poisson.name = "drive";
   poisson.kind = sim::SpikeSourceSpec::Kind::poisson;
