@@ -428,8 +428,9 @@ class LifExactPopulation final : public Population {
     return chunk_fault_[static_cast<std::size_t>(k) & 1u][c];
   }
   // Neuron i spiked: start loading its entries of the engine's spike_rows_ into L2. In the
-  // paired loop the delivery comes after both steps, some 10-30 us later, and its loads of
-  // these row offsets missed (CUBA at 64000 neurons, one thread: a third of deliver()).
+  // paired loop the delivery comes after both steps, up to ~60 us later (CUBA at 64000
+  // neurons: ~66 us a pair), and its loads of these row offsets missed (one thread: a
+  // third of deliver()'s samples on that load).
   // Not in a team: thread 0 delivers, and a line this core fetched would cost it a
   // transfer from here, dearer than a load from L3.
   void prefetch_spike_rows(std::size_t i) const {
