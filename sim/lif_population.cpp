@@ -277,9 +277,7 @@ class LifExactPopulation final : public Population {
   }
   bool accepts_empty_input() const override { return !syn_tau_.empty(); }
   void use_portable_kernels(bool on) override { portable_ = on; }
-  void set_spike_prefetch(std::vector<const std::uint64_t*> rows) override {
-    spike_rows_ = std::move(rows);
-  }
+  void set_spike_prefetch(std::vector<SpikeRows> rows) override { spike_rows_ = std::move(rows); }
 
   void read_state(std::size_t var, std::span<const std::uint32_t> neurons,
                   std::span<double> out) const override {
@@ -431,11 +429,12 @@ class LifExactPopulation final : public Population {
   // paired loop the delivery comes after both steps, up to ~60 us later (CUBA at 64000
   // neurons: ~66 us a pair), and its loads of these row offsets missed (one thread: a
   // third of deliver()'s samples on that load).
-  // Not in a team: thread 0 delivers, and a line this core fetched would cost it a
-  // transfer from here, dearer than a load from L3.
-  void prefetch_spike_rows(std::size_t i) const {
-    if (team_) return;
-    for (const std::uint64_t* rows : spike_rows_) __builtin_prefetch(rows + i, 0, 2);
+  // In a team only for thread 0's part: thread 0 delivers, and a line another core
+  // fetched would cost it a transfer from there, dearer than a load from L3. (CUBA at
+  // 64000 neurons, two threads: thread 0's deliver() 25 -> 21 ms a run, rdtsc timers.)
+  void prefetch_spike_rows(std::size_t c, std::size_t i) const {
+    if (team_ && chunk_part_[c] != 0) return;
+    for (const SpikeRows& rows : spike_rows_) __builtin_prefetch(rows.data + i * rows.stride, 0, 2);
   }
   // Stores a chunk's fault (any thread, each its own chunks); fault() looks only once set.
   void set_fault(std::optional<StateFault>& slot, StateFault f) {
@@ -849,7 +848,7 @@ class LifExactPopulation final : public Population {
         ts = std::clamp(h, 0.0, left);
       }
       out_spikes(c, k).push_back({static_cast<std::uint32_t>(i), now + ts});
-      prefetch_spike_rows(i);
+      prefetch_spike_rows(c, i);
       now += ts;
       left -= ts;
       ref = tau_ref;
@@ -903,7 +902,7 @@ class LifExactPopulation final : public Population {
         ts = std::clamp(tau * std::log((V - v_inf) / (Vth - v_inf)), 0.0, left);
       }
       out_spikes(c, step_of(t)).push_back({static_cast<std::uint32_t>(i), now + ts});
-      prefetch_spike_rows(i);
+      prefetch_spike_rows(c, i);
       now += ts;
       left -= ts;
       ref = a_.tau_ref[i];
@@ -957,8 +956,8 @@ class LifExactPopulation final : public Population {
   // ... and then, per channel: 1/tau_m, 1/tau_m - 1/tau_c, tau_c / (tau_c - tau_m)
   double uniform_inv_tau_m_ = 0, uniform_cc_[kMaxExpChannels] = {},
          uniform_kc_[kMaxExpChannels] = {};
-  bool portable_ = false;  // tests: the portable pass 1 even where AVX-512 is
-  std::vector<const std::uint64_t*> spike_rows_;  // set_spike_prefetch
+  bool portable_ = false;              // tests: the portable pass 1 even where AVX-512 is
+  std::vector<SpikeRows> spike_rows_;  // set_spike_prefetch
   // Refractoriness with PSC channels (step_chunk_syn); ref_ then holds the remainder rem.
   std::int64_t step_ = 0;                       // steps taken
   std::vector<std::uint8_t> refractory_bits_;   // a bit a neuron: refractory at the step's start

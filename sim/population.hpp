@@ -29,6 +29,13 @@ struct StateFault {
   std::string detail;    // extra context (e.g. "the adaptive step stalled"), may be empty
 };
 
+// An array the engine reads for each spike of a population: neuron i's entry at
+// data[i * stride] (a synapse table's row offsets; stride > 1 when a team cut the rows).
+struct SpikeRows {
+  const std::uint64_t* data = nullptr;
+  std::size_t stride = 1;
+};
+
 class Population {
  public:
   virtual ~Population() = default;
@@ -74,8 +81,8 @@ class Population {
   // Arrays indexed by neuron that the engine reads for each spike of this population when
   // it delivers the step's spikes (the row offsets of the outgoing synapse tables). A
   // population that knows a spike well before the delivery may start loading the
-  // neuron's entries then: a hint, set once before the run.
-  virtual void set_spike_prefetch(std::vector<const std::uint64_t*> /*rows*/) {}
+  // neuron's entries then: a hint, set before the run (again when a team cuts the rows).
+  virtual void set_spike_prefetch(std::vector<SpikeRows> /*rows*/) {}
   // True once exponential synapses are attached and the population then accepts an empty
   // `input` span in advance() as "no input" (the engine skips filling zeros).
   virtual bool accepts_empty_input() const { return false; }

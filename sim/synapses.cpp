@@ -205,6 +205,9 @@ struct SynapticNetwork::Impl {
   };
   struct Slot {
     std::vector<RowRef> rows;
+    // For each row of a projection split for a team (split_targets), in row order: where
+    // its parts 1..P-1 start in the table (P - 1 offsets; part 0 starts at begin).
+    std::vector<std::uint64_t> cuts;
     std::vector<Event> events;
   };
   struct Channel {
@@ -228,18 +231,39 @@ struct SynapticNetwork::Impl {
     std::size_t channel = 0;
     bool from_source = false;
     std::size_t source = 0;  // population or source index
-    // For a team (split_targets): the table cut by the threads' ranges of the target,
-    // parts[q] holding the synapses onto [part_lo[q], part_lo[q + 1]).
-    std::vector<networks::Connectivity> parts;
-    std::vector<std::uint32_t> part_lo;  // parts.size() + 1 boundaries
+    // For a team (split_targets) of P threads with the ranges [part_lo[q], part_lo[q + 1])
+    // of the target: row i's synapses onto range q are [part_row[i P + q], part_row[i P +
+    // q + 1]) of the table (its targets ascend, so each row is cut in P pieces). One
+    // array, so that the offsets push() reads for a spike share a cache line. This took
+    // the place of a copy of the table per range (twice the memory, and a second set of
+    // row offsets to miss on). CUBA at 64000 neurons, two threads: the arrivals got
+    // cheaper (rdtsc timers: thread 0 ~47 -> ~41 ms a run, the other ~72 -> ~57), the
+    // run's time did not move beyond the VM's noise (16 alternating runs: medians 235.5
+    // ms before, 238 after).
+    networks::Connectivity::Array<std::uint64_t> part_row;  // n_source P + 1
+    std::vector<std::uint32_t> part_lo;                     // P + 1 boundaries
+    std::size_t part_count() const { return part_lo.empty() ? 0 : part_lo.size() - 1; }
+    // Which range [lo, hi) is, or npos if the table is not split so.
+    std::size_t part_of(std::uint32_t lo, std::uint32_t hi) const {
+      for (std::size_t q = 0; q < part_count(); ++q)
+        if (part_lo[q] == lo && part_lo[q + 1] == hi) return q;
+      return npos;
+    }
   };
 
-  // The part of projection pr's table for targets [lo, hi), or nullptr if not split so.
-  static const networks::Connectivity* part_table(const Projection& pr, std::uint32_t lo,
-                                                  std::uint32_t hi) {
-    for (std::size_t q = 0; q < pr.parts.size(); ++q)
-      if (pr.part_lo[q] == lo && pr.part_lo[q + 1] == hi) return &pr.parts[q];
-    return nullptr;
+  // Tells each population which row offsets deliver() reads for its spikes.
+  void hand_spike_rows() {
+    for (std::size_t p = 0; p < pops.size(); ++p) {
+      std::vector<SpikeRows> rows;
+      for (auto pi : proj_of_pop[p]) {
+        const Projection& pr = projections[pi];
+        if (pr.part_count() > 1)
+          rows.push_back({pr.part_row.data(), pr.part_count()});
+        else
+          rows.push_back({pr.table.row.data(), 1});
+      }
+      pops[p]->set_spike_prefetch(std::move(rows));
+    }
   }
 
   // Cuts the constant-delay projections onto population p by the ranges [lo_q, lo_q+1).
@@ -248,28 +272,18 @@ struct SynapticNetwork::Impl {
       const auto& t = pr.table;
       if (channels[pr.channel].pop != p || !t.delay.empty()) continue;
       pr.part_lo = lo;
-      pr.parts.assign(lo.size() - 1, {});
-      for (std::size_t q = 0; q + 1 < lo.size(); ++q) {
-        networks::Connectivity& c = pr.parts[q];
-        c.n_source = t.n_source;
-        c.n_target = t.n_target;
-        c.weight_const = t.weight_const;
-        c.delay_const = t.delay_const;
-        c.row.resize(t.n_source + 1);
-        c.row[0] = 0;
-        for (std::size_t i = 0; i < t.n_source; ++i) {
-          const std::uint32_t* b = t.target.data() + t.row[i];
-          const std::uint32_t* e = t.target.data() + t.row[i + 1];
-          const std::uint32_t* f = std::lower_bound(b, e, lo[q]);
-          const std::uint32_t* l = std::lower_bound(f, e, lo[q + 1]);
-          c.target.insert(c.target.end(), f, l);
-          if (!t.weight.empty())
-            c.weight.insert(c.weight.end(), t.weight.begin() + (f - t.target.data()),
-                            t.weight.begin() + (l - t.target.data()));
-          c.row[i + 1] = c.target.size();
-        }
+      const std::size_t P = lo.size() - 1;
+      pr.part_row.resize(t.n_source * P + 1);
+      const std::uint32_t* tgt = t.target.data();
+      for (std::size_t i = 0; i < t.n_source; ++i) {
+        pr.part_row[i * P] = t.row[i];
+        for (std::size_t q = 1; q < P; ++q)
+          pr.part_row[i * P + q] = static_cast<std::uint64_t>(
+              std::lower_bound(tgt + pr.part_row[i * P + q - 1], tgt + t.row[i + 1], lo[q]) - tgt);
       }
+      pr.part_row[t.n_source * P] = t.row[t.n_source];
     }
+    hand_spike_rows();
   }
 
   double dt = 0.1;
@@ -299,14 +313,15 @@ struct SynapticNetwork::Impl {
   void prefetch_arrivals(std::size_t k, std::size_t pop) const {
     for (const Channel& ch : channels) {
       if (pop != npos && ch.pop != pop) continue;
-      for (const RowRef& r : ch.ring[k % ch.ring.size()].rows) {
+      const Slot& slot = ch.ring[k % ch.ring.size()];
+      std::size_t c = 0;  // slot.cuts of the row
+      for (const RowRef& r : slot.rows) {
         const Projection& pr = projections[r.projection];
-        if (pr.parts.empty()) {
-          prefetch<3>(pr.table.target.data() + r.begin, pr.table.target.data() + r.end);
-          continue;
-        }
-        const auto& t = pr.parts[0];  // as push()
-        prefetch<3>(t.target.data() + t.row[r.source], t.target.data() + t.row[r.source + 1]);
+        const std::uint32_t* tgt = pr.table.target.data();
+        const std::size_t P = pr.part_count();
+        // Split: thread 0's part only, as push()
+        prefetch<3>(tgt + r.begin, tgt + (P > 1 ? slot.cuts[c] : r.end));
+        if (P > 1) c += P - 1;
       }
     }
   }
@@ -317,6 +332,19 @@ struct SynapticNetwork::Impl {
     Channel& ch = channels[pr.channel];
     const auto& t = pr.table;
     const std::size_t L = ch.ring.size();
+    if (const std::size_t P = pr.part_count(); P > 1) {  // split for a team: constant delay
+      const std::uint64_t* at = pr.part_row.data() + i * P;
+      if (at[0] == at[P]) return;
+      Slot& slot = ch.ring[(stamp + t.delay_const) % L];
+      slot.rows.push_back({static_cast<std::uint32_t>(pi), i, count, at[0], at[P]});
+      slot.cuts.insert(slot.cuts.end(), at + 1, at + P);
+      // Thread 0, which pushes, reads only part 0 (the other threads load theirs on
+      // arrival: lines this core had prefetched cost them a transfer from its cache,
+      // ~0.3 us on this VM, which was more than a load from L3).
+      prefetch(t.target.data() + at[0], t.target.data() + at[1]);
+      if (!t.weight.empty()) prefetch(t.weight.data() + at[0], t.weight.data() + at[1]);
+      return;
+    }
     if (t.row[i] == t.row[i + 1]) return;
     if (t.delay.empty()) {
       ch.ring[(stamp + t.delay_const) % L].rows.push_back(
@@ -325,12 +353,8 @@ struct SynapticNetwork::Impl {
       // L2. A spiking neuron's row is anywhere in a table of megabytes, so its first
       // lines missed to L3 on arrival (CUBA at 4000 neurons: 15% of the loop, all of it
       // on the load of the first target of a line).
-      // Split for a team: thread 0, which pushes, reads only part 0 (the other threads
-      // load theirs on arrival: lines this core had prefetched cost them a transfer from
-      // its cache, ~0.3 us on this VM, which was more than a load from L3).
-      const auto& a = pr.parts.empty() ? t : pr.parts[0];
-      prefetch(a.target.data() + a.row[i], a.target.data() + a.row[i + 1]);
-      if (!a.weight.empty()) prefetch(a.weight.data() + a.row[i], a.weight.data() + a.row[i + 1]);
+      prefetch(t.target.data() + t.row[i], t.target.data() + t.row[i + 1]);
+      if (!t.weight.empty()) prefetch(t.weight.data() + t.row[i], t.weight.data() + t.row[i + 1]);
       return;
     }
     for (std::size_t s = t.row[i]; s < t.row[i + 1]; ++s)
@@ -397,18 +421,25 @@ struct SynapticNetwork::Impl {
     constexpr std::size_t kBatch = 16;
     std::size_t first[kBatch], last[kBatch];
     const networks::Connectivity* table[kBatch];
+    std::size_t c = 0;  // slot.cuts of the row
     for (std::size_t r0 = 0; r0 < slot.rows.size(); r0 += kBatch) {
       const std::size_t nb = std::min(kBatch, slot.rows.size() - r0);
       for (std::size_t j = 0; j < nb; ++j) {
         const RowRef& r = slot.rows[r0 + j];
         const Projection& pr = projections[r.projection];
-        const networks::Connectivity* t = part_table(pr, lo, hi);
+        const networks::Connectivity* t = &pr.table;
         std::size_t b, e;
-        if (t) {  // split for this range: the row's part is a row of its own
-          b = t->row[r.source];
-          e = t->row[r.source + 1];
+        if (const std::size_t P = pr.part_count(); P > 1) {
+          if (const std::size_t q = pr.part_of(lo, hi); q != npos) {  // the cuts, queued
+            b = q == 0 ? r.begin : slot.cuts[c + q - 1];
+            e = q == P - 1 ? r.end : slot.cuts[c + q];
+          } else {
+            const std::uint32_t* tgt = t->target.data();
+            b = row_lower_bound(tgt, r.begin, r.end, lo, ch.n);
+            e = row_lower_bound(tgt, b, r.end, hi, ch.n);
+          }
+          c += P - 1;
         } else {
-          t = &pr.table;
           const std::uint32_t* tgt = t->target.data();
           b = row_lower_bound(tgt, t->row[r.source], t->row[r.source + 1], lo, ch.n);
           e = row_lower_bound(tgt, b, t->row[r.source + 1], hi, ch.n);
@@ -488,6 +519,7 @@ struct SynapticNetwork::Impl {
 
   static void clear(Slot& slot) {
     slot.rows.clear();
+    slot.cuts.clear();
     slot.events.clear();
   }
 
@@ -555,11 +587,7 @@ struct SynapticNetwork::Impl {
           channels[exp_channels[p][k]].exact_index = k;
         }
     }
-    for (std::size_t p = 0; p < pops.size(); ++p) {
-      std::vector<const std::uint64_t*> rows;
-      for (auto pi : proj_of_pop[p]) rows.push_back(projections[pi].table.row.data());
-      pops[p]->set_spike_prefetch(std::move(rows));
-    }
+    hand_spike_rows();
     for (std::size_t c = 0; c < channels.size(); ++c) {
       Channel& ch = channels[c];
       ch.ring.resize(slots[c]);
@@ -637,8 +665,10 @@ struct SynapticNetwork::Impl {
       // prefetches the rows, so their misses overlap instead of each stalling its push.
       // (Populations may have started these loads already: set_spike_prefetch.)
       for (auto pi : proj_of_pop[p]) {
-        const std::uint64_t* row = projections[pi].table.row.data();
-        for (const Spike& sp : spikes[p]) __builtin_prefetch(row + sp.neuron, 0, 3);
+        const Projection& pr = projections[pi];
+        const std::size_t P = std::max<std::size_t>(pr.part_count(), 1);
+        const std::uint64_t* row = P > 1 ? pr.part_row.data() : pr.table.row.data();
+        for (const Spike& sp : spikes[p]) __builtin_prefetch(row + sp.neuron * P, 0, 3);
       }
       for (auto pi : proj_of_pop[p])
         for (const Spike& sp : spikes[p]) push(pi, sp.neuron, k + 1, 1.0);
@@ -721,7 +751,7 @@ std::size_t SynapticNetwork::synapse_bytes() const {
   std::size_t n = 0;
   for (const auto& p : impl_->projections) {
     n += p.table.bytes();
-    for (const auto& part : p.parts) n += part.bytes();  // a team's copy (split_targets)
+    n += p.part_row.size() * sizeof(std::uint64_t);  // a team's cuts (split_targets)
   }
   return n;
 }

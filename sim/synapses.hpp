@@ -69,10 +69,11 @@ class SynapticNetwork {
   // The spikes of source `source` emitted by the last emit_sources (or begin_step).
   std::span<const SourceSpike> emitted(std::size_t source) const;
   void arrive_range(std::size_t k, std::size_t p, std::size_t lo, std::size_t hi);
-  // For a team with fixed ranges [lo[q], lo[q + 1]) of population p: stores each
-  // constant-delay projection onto p cut by those ranges, so that arrive_range for one of
-  // them reads a row of its own instead of searching the whole row for the range (the
-  // same sums). Costs the tables' memory once more.
+  // For a team with fixed ranges [lo[q], lo[q + 1]) of population p: stores where each
+  // row of a constant-delay projection onto p crosses those ranges, and queues these cuts
+  // with the row, so that arrive_range for one of them goes straight to its part of the
+  // row instead of searching it (the same sums). Costs 8 bytes per source neuron and
+  // range, instead of a second copy of the table.
   void split_targets(std::size_t p, const std::vector<std::uint32_t>& lo);
   // Starts loading the synapse rows that arrive at step k into the calling thread's
   // cache: a hint, called near the end of step k - 1 (by each thread of a team). Only the

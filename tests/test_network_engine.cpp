@@ -521,16 +521,22 @@ TEST_CASE("with PSC channels, refractory periods end at the analytic time") {
 TEST_CASE("the same seeded network gives identical spikes at 1 and 2 threads") {
   // 10000 neurons, 40 chunks: the team loop splits them over two threads once its
   // threshold is lowered to 16 chunks a thread (RunOptions; the default would keep one).
+  // Three threads too (13 chunks a thread): a row is then cut twice, and the middle
+  // thread's part lies between two queued cuts (SynapticNetwork::split_targets).
   auto r = cuba(10000, 100.0);
-  Collect c1, c2;
+  Collect c1, c2, c3;
   sim::Simulation(r, {1}).run(c1);
   sim::Simulation two(r, {2, false, 16});
   REQUIRE(two.team_threads() == 2);
   two.run(c2);
+  sim::Simulation three(r, {3, false, 13});
+  REQUIRE(three.team_threads() == 3);
+  three.run(c3);
   CHECK(sim::Simulation(r, {2}).team_threads() == 1);  // 40 < 2 x 64 chunks: one thread
   for (std::size_t p = 0; p < 2; ++p) {
     CHECK(c1.by_pop[p].size() > 1000);
     require_same_spikes(c1.by_pop[p], c2.by_pop[p]);  // bit for bit
+    require_same_spikes(c1.by_pop[p], c3.by_pop[p]);
   }
 }
 
@@ -599,8 +605,8 @@ TEST_CASE("the team loop at 2 threads equals the plain loop: spikes, traces, sou
     pr.rule.p = 0.05;
     pr.delay = {networks::Distribution::Kind::uniform, 0.1, 2.0};
     r.projections.push_back(pr);
-    // Drawn weights, one delay: whole rows, whose float weights the team's split tables
-    // (SynapticNetwork::split_targets) carry over.
+    // Drawn weights, one delay: whole rows, whose float weights each thread reads at its
+    // own part of the row (SynapticNetwork::split_targets).
     auto pi = projection("drive_inh", "drive", "inh", 0.0, 0.2, 5.0);
     pi.rule.kind = networks::ConnectionRule::Kind::fixed_probability;
     pi.rule.p = 0.05;
