@@ -428,22 +428,18 @@ struct SynapticNetwork::Impl {
         const RowRef& r = slot.rows[r0 + j];
         const Projection& pr = projections[r.projection];
         const networks::Connectivity* t = &pr.table;
+        const std::size_t P = pr.part_count();
+        const std::size_t q = P > 1 ? pr.part_of(lo, hi) : npos;
         std::size_t b, e;
-        if (const std::size_t P = pr.part_count(); P > 1) {
-          if (const std::size_t q = pr.part_of(lo, hi); q != npos) {  // the cuts, queued
-            b = q == 0 ? r.begin : slot.cuts[c + q - 1];
-            e = q == P - 1 ? r.end : slot.cuts[c + q];
-          } else {
-            const std::uint32_t* tgt = t->target.data();
-            b = row_lower_bound(tgt, r.begin, r.end, lo, ch.n);
-            e = row_lower_bound(tgt, b, r.end, hi, ch.n);
-          }
-          c += P - 1;
-        } else {
+        if (q != npos) {  // the cuts, queued with the row
+          b = q == 0 ? r.begin : slot.cuts[c + q - 1];
+          e = q == P - 1 ? r.end : slot.cuts[c + q];
+        } else {  // not cut for this range: search the row
           const std::uint32_t* tgt = t->target.data();
-          b = row_lower_bound(tgt, t->row[r.source], t->row[r.source + 1], lo, ch.n);
-          e = row_lower_bound(tgt, b, t->row[r.source + 1], hi, ch.n);
+          b = row_lower_bound(tgt, r.begin, r.end, lo, ch.n);
+          e = row_lower_bound(tgt, b, r.end, hi, ch.n);
         }
+        if (P > 1) c += P - 1;
         table[j] = t;
         first[j] = b;
         last[j] = e;
