@@ -8,6 +8,9 @@
 
 #include <chrono>
 #include <ctime>
+#include <latch>
+#include <thread>
+#include <vector>
 
 #include "models/model_info.hpp"
 #include "sim/simulation.hpp"
@@ -96,7 +99,61 @@ void BM_cuba(benchmark::State& state) {
   state.counters["run_cpu_ms"] = 1e3 * run_cpu;  // of the last iteration
 }
 
+// What two cores of this machine do with the CUBA network cut in two when the halves share
+// nothing: independent networks of n/2 neurons (the same in-degree, weights and rate, ~5.8
+// Hz at 32000: another draw of the network, not the halves of the one of n), each run on a
+// thread of its own by the one-thread loop. copies = 2 runs both at the same time and
+// times the wall clock from their common start until both are done; copies = 1 runs one
+// alone. The team of two threads on the network of n does each half's work and more (its
+// halves exchange spikes and wait for each other every step), so the one-thread time at n
+// over the copies = 2 time is about the best two-thread speed-up this machine allows
+// ("ceiling" in tools/bench/cuba_threads.sh). copies = 2 over copies = 1 is how much a
+// core slows down while the other one works too (on a VM: a sibling hyperthread on the
+// host, or the memory system shared with other guests).
+void BM_cuba_independent_halves(benchmark::State& state) {
+  const auto n = static_cast<std::size_t>(state.range(0));
+  const auto copies = static_cast<std::size_t>(state.range(1));
+  const auto spec = cuba(n / 2);
+  double each_ms[2] = {0, 0};
+  std::size_t spikes = 0;
+  for (auto _ : state) {
+    std::vector<sim::Simulation> sims;
+    for (std::size_t i = 0; i < copies; ++i) sims.emplace_back(spec, sim::RunOptions{1});
+    std::vector<CountSink> sinks(copies);
+    std::latch start(static_cast<std::ptrdiff_t>(copies + 1));
+    std::chrono::steady_clock::time_point t0, done[2];
+    std::vector<std::thread> threads;
+    for (std::size_t i = 0; i < copies; ++i)
+      threads.emplace_back([&, i] {
+        start.arrive_and_wait();
+        const auto t = std::chrono::steady_clock::now();
+        sims[i].run(sinks[i]);
+        done[i] = std::chrono::steady_clock::now();
+        each_ms[i] = 1e3 * std::chrono::duration<double>(done[i] - t).count();
+      });
+    t0 = std::chrono::steady_clock::now();
+    start.arrive_and_wait();
+    for (auto& t : threads) t.join();
+    const auto end = copies == 2 ? std::max(done[0], done[1]) : done[0];
+    state.SetIterationTime(std::chrono::duration<double>(end - t0).count());
+    spikes = 0;
+    for (const auto& k : sinks) spikes += k.n_spikes;
+  }
+  state.counters["rate_Hz"] =
+      static_cast<double>(spikes) / static_cast<double>(copies * (n / 2));  // 1 s
+  state.counters["half_a_ms"] = each_ms[0];                                 // of the last iteration
+  if (copies == 2) state.counters["half_b_ms"] = each_ms[1];
+}
+
 }  // namespace
+
+BENCHMARK(BM_cuba_independent_halves)
+    ->ArgNames({"neurons", "copies"})
+    ->ArgsProduct({{4000, 16000, 64000}, {1, 2}})
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond)
+    ->Repetitions(3)
+    ->ReportAggregatesOnly(true);
 
 BENCHMARK(BM_cuba)
     ->ArgNames({"neurons", "threads"})

@@ -4,15 +4,19 @@
 #   tools/bench/cuba_threads.sh [NEURONS] [ROUNDS] [BUILD_DIR]
 #   (defaults: 64000 neurons, 8 rounds, build/)
 #
-# A round runs bench_cuba at NEURONS on one thread, then on two (each the median of its 3
-# repetitions), and prints both and their ratio; the end prints the medians of the rounds.
+# A round runs bench_cuba at NEURONS on one thread, then on two, then two independent
+# networks of NEURONS/2 at once, one a core (BM_cuba_independent_halves, copies = 2); each
+# figure is the median of its 3 repetitions. It prints them, the speed-up of two threads
+# (1 thread / 2 threads) and the ceiling (1 thread / the two halves: about the best
+# speed-up two cores of this machine give when the halves share nothing). The end prints
+# the medians of the rounds.
 # Alternating matters on a shared VM: its speed moves by 10-40% from one minute to the
 # next, so two series run one after the other compare two different machines. The ratio of
 # each round compares runs a few seconds apart.
 set -euo pipefail
 
 if [[ ${1:-} == -h || ${1:-} == --help ]]; then
-  sed -n '2,11s/^# \{0,1\}//p' "$0"
+  sed -n '2,15s/^# \{0,1\}//p' "$0"
   exit 0
 fi
 neurons=${1:-64000}
@@ -34,33 +38,40 @@ if [[ ! -x $bench ]]; then
   exit 2
 fi
 
-# The median of the repetitions [ms], as bench_cuba reports it, for $1 threads.
+# The median of the repetitions [ms], as bench_cuba reports it, for the benchmark filter $1.
 median_ms() {
-  "$bench" --benchmark_filter="neurons:$neurons/threads:$1/" 2>/dev/null |
+  "$bench" --benchmark_filter="$1" 2>/dev/null |
     awk '/manual_time_median/ && $3 == "ms" { print $2; found = 1 } END { exit !found }' || {
-    echo "cuba_threads.sh: $bench --benchmark_filter='neurons:$neurons/threads:$1/' gave no" \
-      "median in ms; run it by hand to see why" >&2
+    echo "cuba_threads.sh: $bench --benchmark_filter='$1' gave no median in ms; run it by" \
+      "hand to see why" >&2
     exit 1
   }
 }
 
 one=()
 two=()
+halves=()
 ratio=()
-printf '%-6s %12s %12s %8s\n' round "1 thread" "2 threads" ratio
+ceiling=()
+printf '%-6s %12s %12s %12s %8s %8s\n' round "1 thread" "2 threads" "two halves" speed-up ceiling
 for ((r = 1; r <= rounds; ++r)); do
-  a=$(median_ms 1)
-  b=$(median_ms 2)
+  a=$(median_ms "BM_cuba/neurons:$neurons/threads:1/")
+  b=$(median_ms "BM_cuba/neurons:$neurons/threads:2/")
+  h=$(median_ms "BM_cuba_independent_halves/neurons:$neurons/copies:2/")
   q=$(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.2f", a / b }')
+  c=$(awk -v a="$a" -v h="$h" 'BEGIN { printf "%.2f", a / h }')
   one+=("$a")
   two+=("$b")
+  halves+=("$h")
   ratio+=("$q")
-  printf '%-6s %9s ms %9s ms %7sx\n' "$r" "$a" "$b" "$q"
+  ceiling+=("$c")
+  printf '%-6s %9s ms %9s ms %9s ms %7sx %7sx\n' "$r" "$a" "$b" "$h" "$q" "$c"
 done
 
 median() {
   printf '%s\n' "$@" | sort -g |
     awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
-printf '%-6s %9s ms %9s ms %7sx   (CUBA at %s neurons, 1 s simulated)\n' median \
-  "$(median "${one[@]}")" "$(median "${two[@]}")" "$(median "${ratio[@]}")" "$neurons"
+printf '%-6s %9s ms %9s ms %9s ms %7sx %7sx   (CUBA at %s neurons, 1 s simulated)\n' median \
+  "$(median "${one[@]}")" "$(median "${two[@]}")" "$(median "${halves[@]}")" \
+  "$(median "${ratio[@]}")" "$(median "${ceiling[@]}")" "$neurons"
