@@ -192,8 +192,8 @@ class LifExactPopulation final : public Population {
            "the exact integrator itself cannot blow up";
   }
   std::optional<StateFault> fault() const override {
-    if (!any_fault_.load(std::memory_order_relaxed)) return std::nullopt;         // the common case
-    for (const auto& f : chunk_fault_[static_cast<std::size_t>(step_ - 1) & 1u])  // the last step
+    if (!any_fault_.load(std::memory_order_relaxed)) return std::nullopt;  // the common case
+    for (const auto& f : chunk_fault_[static_cast<std::size_t>(step_ - 1) % kStepBuffers])
       if (f) return f;
     return std::nullopt;
   }
@@ -323,9 +323,31 @@ class LifExactPopulation final : public Population {
   void advance_part(std::size_t p, std::size_t parts, double t,
                     std::span<const double> input) override {
     const auto [c0, c1] = part_chunks(p, parts);
+    // This thread empties its part's list of kStepBuffers steps ago (every thread has
+    // read it: part_spikes), fills it and sorts it; finish_step, on thread 0, merges the
+    // parts.
+    std::vector<Spike>* list = nullptr;
+    if (team_) {
+      list = &part_spikes_[static_cast<std::size_t>(step_of(t)) % kStepBuffers][p].list;
+      list->clear();
+    }
     step_chunks(c0, c1, t, input);
-    // This thread sorts its part's spikes; finish_step, on thread 0, merges the parts.
-    if (team_) sort_spikes(part_spikes_[static_cast<std::size_t>(step_of(t)) & 1u][p].list, 0);
+    if (list) sort_spikes(*list, 0);
+  }
+  std::span<const Spike> part_spikes(std::size_t p, std::size_t step) const override {
+    return part_spikes_[step % kStepBuffers][p].list;
+  }
+  void advance_pair_part(std::size_t p, std::size_t parts, double t0, double t1,
+                         const ArriveFn& arrive, bool descending) override {
+    const auto [c0, c1] = part_chunks(p, parts);
+    const auto k = static_cast<std::size_t>(step_of(t0));
+    auto& first = part_spikes_[k % kStepBuffers][p].list;
+    auto& second = part_spikes_[(k + 1) % kStepBuffers][p].list;
+    first.clear();
+    second.clear();
+    pair_blocks(c0, c1, t0, t1, arrive, descending);
+    sort_spikes(first, 0);
+    sort_spikes(second, 0);
   }
   bool steps_in_pairs() const override { return !syn_tau_.empty(); }
   void advance_pair(double t0, double t1, const ArriveFn& arrive, bool descending) override {
@@ -341,12 +363,17 @@ class LifExactPopulation final : public Population {
     // population (200 chunks) in two blocks of 100 beat four of 64: 327.5 -> 315.5 ms
     // (8 runs each; 302 against 321 at best). 128 then 72 chunks, or 32-chunk blocks, were
     // no better than 64.
+    pair_blocks(0, chunks_.size(), t0, t1, arrive, descending);
+  }
+  // advance_pair over the chunks [first, last): in blocks, as above.
+  void pair_blocks(std::size_t first, std::size_t last, double t0, double t1,
+                   const ArriveFn& arrive, bool descending) {
     constexpr std::size_t kMaxPairBlockChunks = 128;
     const auto k = static_cast<std::size_t>(step_of(t0));
-    const std::size_t n = chunks_.size(), nb = (n + kMaxPairBlockChunks - 1) / kMaxPairBlockChunks;
+    const std::size_t n = last - first, nb = (n + kMaxPairBlockChunks - 1) / kMaxPairBlockChunks;
     for (std::size_t bi = 0; bi < nb; ++bi) {
       const std::size_t b = descending ? nb - 1 - bi : bi;
-      const std::size_t c0 = n * b / nb, c1 = n * (b + 1) / nb;
+      const std::size_t c0 = first + n * b / nb, c1 = first + n * (b + 1) / nb;
       const std::size_t lo = chunks_[c0].begin, hi = chunks_[c1 - 1].begin + chunks_[c1 - 1].n;
       arrive(k, lo, hi);
       step_chunks(c0, c1, t0, {});
@@ -358,8 +385,10 @@ class LifExactPopulation final : public Population {
     const std::size_t from = spikes.size();
     if (team_) {
       // Merged part by part into `spikes`, from the back: each part's list is sorted, and
-      // every spike moves once per later part at most (two parts: a single merge).
-      for (auto& part : part_spikes_[static_cast<std::size_t>(step_) & 1u]) {
+      // every spike moves once per later part at most (two parts: a single merge). The
+      // lists stay: the other threads read them too (part_spikes), and each part's thread
+      // empties its own when it next writes it.
+      for (const auto& part : part_spikes_[static_cast<std::size_t>(step_) % kStepBuffers]) {
         const std::vector<Spike>& add = part.list;
         if (add.empty()) continue;
         std::size_t a = spikes.size(), b = add.size();
@@ -367,7 +396,6 @@ class LifExactPopulation final : public Population {
         for (std::size_t out = a + b; b > 0;)
           spikes[--out] =
               a > from && spike_before(add[b - 1], spikes[a - 1]) ? spikes[--a] : add[--b];
-        part.list.clear();
       }
     } else {
       for (auto& s : chunk_spikes_[static_cast<std::size_t>(step_) & 1u])
@@ -413,27 +441,28 @@ class LifExactPopulation final : public Population {
     }
   }
 
-  // The step that starts at t = k dt, and the buffers its spikes and faults go to: two,
-  // alternating, since a team's threads may step k + 1 while thread 0 reads step k's.
+  // The step that starts at t = k dt, and the buffers its spikes and faults go to: a
+  // team's threads step k + 1 (in pairs, k + 2 and k + 3) while the others and thread 0
+  // still read step k's.
   std::int64_t step_of(double t) const {  // t >= 0 (llround is a libm call: 1% of CUBA)
     return static_cast<std::int64_t>(t / dt_ + 0.5);
   }
   std::vector<Spike>& out_spikes(std::size_t c, std::int64_t k) {
-    const auto even_odd = static_cast<std::size_t>(k) & 1u;
-    return team_ ? part_spikes_[even_odd][chunk_part_[c]].list : chunk_spikes_[even_odd][c];
+    const auto step = static_cast<std::size_t>(k);
+    return team_ ? part_spikes_[step % kStepBuffers][chunk_part_[c]].list
+                 : chunk_spikes_[step & 1u][c];
   }
   std::optional<StateFault>& out_fault(std::size_t c, std::int64_t k) {
-    return chunk_fault_[static_cast<std::size_t>(k) & 1u][c];
+    return chunk_fault_[static_cast<std::size_t>(k) % kStepBuffers][c];
   }
   // Neuron i spiked: start loading its entries of the engine's spike_rows_ into L2. In the
   // paired loop the delivery comes after both steps, up to ~60 us later (CUBA at 64000
   // neurons: ~66 us a pair), and its loads of these row offsets missed (one thread: a
   // third of deliver()'s samples on that load).
-  // In a team only for thread 0's part: thread 0 delivers, and a line another core
-  // fetched would cost it a transfer from there, dearer than a load from L3. (CUBA at
-  // 64000 neurons, two threads: thread 0's deliver() 25 -> 21 ms a run, rdtsc timers.)
-  void prefetch_spike_rows(std::size_t c, std::size_t i) const {
-    if (team_ && chunk_part_[c] != 0) return;
+  // Not in a team: there every thread reads every spike's offsets (SynapticNetwork::
+  // queue_spikes), and loads them in one batch itself.
+  void prefetch_spike_rows(std::size_t /*c*/, std::size_t i) const {
+    if (team_) return;
     for (const SpikeRows& rows : spike_rows_) __builtin_prefetch(rows.data + i * rows.stride, 0, 2);
   }
   // Stores a chunk's fault (any thread, each its own chunks); fault() looks only once set.
@@ -941,9 +970,12 @@ class LifExactPopulation final : public Population {
   struct alignas(64) PartSpikes {  // a line each: another thread writes the next one
     std::vector<Spike> list;
   };
-  std::array<std::vector<PartSpikes>, 2> part_spikes_;
+  // Four steps' worth: a team stepping in pairs writes steps k + 2 and k + 3 while the
+  // other threads may still read k and k + 1 (part_spikes) and thread 0 checks their faults.
+  static constexpr std::size_t kStepBuffers = 4;
+  std::array<std::vector<PartSpikes>, kStepBuffers> part_spikes_;
   bool team_ = false;  // stepped by a team (begin_team): spikes go to part_spikes_
-  std::array<std::vector<std::optional<StateFault>>, 2> chunk_fault_;
+  std::array<std::vector<std::optional<StateFault>>, kStepBuffers> chunk_fault_;
   std::atomic<bool> any_fault_{false};  // some chunk has a fault (it ends the run)
   // Exponential PSC channels (empty without synapses):
   std::vector<double> syn_tau_;                    // tau_c [ms]

@@ -106,6 +106,13 @@ class Population {
                             std::span<const double> /*input*/) {}
   // Appends the step's spikes (time order, ties by neuron) after the parts have run.
   virtual void finish_step(std::vector<Spike>& /*spikes*/) {}
+  // The spikes of part p in step `step` (time order, ties by neuron): written by part p's
+  // thread in advance_part (or advance_pair_part), then read by every thread of the team
+  // between the barrier after that step and the next barrier (SynapticNetwork::
+  // queue_spikes), and by finish_step.
+  virtual std::span<const Spike> part_spikes(std::size_t /*p*/, std::size_t /*step*/) const {
+    return {};
+  }
 
   // Stepping in pairs, for Simulation's one-thread loop when every delay is at least one
   // step and no population reads `input`: a spike of step k then arrives at k + 2 or
@@ -119,6 +126,10 @@ class Population {
   virtual bool steps_in_pairs() const { return false; }
   virtual void advance_pair(double /*t0*/, double /*t1*/, const ArriveFn& /*arrive*/,
                             bool /*descending*/) {}
+  // The same for part p of `parts` alone (a team stepping in pairs): its blocks, its
+  // range's arrivals. The part's spikes of both steps then wait in part_spikes.
+  virtual void advance_pair_part(std::size_t /*p*/, std::size_t /*parts*/, double /*t0*/,
+                                 double /*t1*/, const ArriveFn& /*arrive*/, bool /*descending*/) {}
 };
 
 // Builds the population of `spec` (already validated) for time step dt [ms], using up to

@@ -420,11 +420,11 @@ struct Simulation::Impl {
   // After every population has stepped through step k (spikes[p] filled): faults, spike
   // delivery, spike and rate recording, progress.
   void end_step(RunSink& sink, const ProgressFn& progress, std::size_t k,
-                const std::vector<std::vector<Spike>>& spikes) {
+                const std::vector<std::vector<Spike>>& spikes, bool deliver = true) {
     const double dt = spec.dt, t = static_cast<double>(k) * dt;
     for (std::size_t p = 0; p < pops.size(); ++p)
       if (auto f = pops[p]->fault()) throw_fault(p, *f, t + dt);
-    if (net) net->deliver(k, spikes);
+    if (net && deliver) net->deliver(k, spikes);
     for (std::size_t p = 0; p < pops.size(); ++p)
       if (record_spikes[p] && !spikes[p].empty()) {
         if (spike_subset[p].empty()) {
@@ -494,7 +494,9 @@ struct Simulation::Impl {
   void run(RunSink& sink, const ProgressFn& progress) {
     if (ran) throw std::logic_error("Simulation::run called twice");
     ran = true;
-    if (const int team = team_size(); team > 1)
+    if (const int team = team_size(); team > 1 && pairs_possible())
+      run_team_pairs(sink, progress, static_cast<std::size_t>(team));
+    else if (team > 1)
       run_team(sink, progress, team);
     else
       run_plain(sink, progress);
@@ -588,35 +590,107 @@ struct Simulation::Impl {
     }
   }
 
+  // The team loop in pairs of steps, where the one-thread loop would take them in pairs
+  // (pairs_possible): each thread takes its range of every population through steps k
+  // and k + 1 block by block (Population::advance_pair_part), each block's arrivals just
+  // before it, and the threads meet once a pair. After that barrier each thread queues
+  // the pair's spikes for its own targets (queue_spikes) while thread 0 checks faults,
+  // records and reports both steps; thread 0 emits the sources two steps ahead of the
+  // queueing, so that they are there when the next pair starts.
+  void run_team_pairs(RunSink& sink, const ProgressFn& progress, std::size_t parts) {
+    std::vector<std::vector<Spike>> spikes(pops.size());
+    const double dt = spec.dt;
+    for (auto& p : pops) p->begin_team(parts);
+    for (std::size_t j = 0; j <= std::min<std::size_t>(2, n_steps); ++j) {
+      net->emit_sources(j);
+      record_sources(sink, j);
+    }
+    std::exception_ptr error;
+    bool stop_at[2] = {false, false};  // as run_team's, a pair each
+    detail::TeamBarrier barrier(static_cast<unsigned>(parts));
+    const int threads = static_cast<int>(parts);
+#pragma omp parallel num_threads(threads)
+    {
+      const auto part = static_cast<std::size_t>(omp_get_thread_num());
+      for (std::size_t k = 0; k < n_steps; k += 2) {
+        const std::size_t steps = std::min<std::size_t>(2, n_steps - k);
+        bool& stop_here = stop_at[(k / 2) % 2];
+        // What the one-thread loop queues between the arrivals of step k - 1 and those of
+        // k + 1: spikes k - 2, sources k - 1, spikes k - 1, sources k.
+        if (k >= 2) net->queue_spikes(k - 2, part);
+        if (k >= 1) {
+          net->queue_sources(k - 1, part);
+          net->queue_spikes(k - 1, part);
+        }
+        net->queue_sources(k, part);
+        if (steps == 2) {
+          const bool descending = (k / 2) % 2 == 1;  // as step_pair
+          for (std::size_t i = 0; i < pops.size(); ++i) {
+            const std::size_t p = descending ? pops.size() - 1 - i : i;
+            net->prefetch_part(k, part, p);
+            net->prefetch_part(k + 1, part, p);
+            pops[p]->advance_pair_part(
+                part, parts, static_cast<double>(k) * dt, static_cast<double>(k + 1) * dt,
+                [&](std::size_t j, std::size_t lo, std::size_t hi) {
+                  net->arrive_part_block(j, p, part, lo, hi, descending);
+                },
+                descending);
+          }
+          net->clear_part(k, part);
+          net->clear_part(k + 1, part);
+        } else {  // an odd last step
+          for (std::size_t p = 0; p < pops.size(); ++p) net->arrive_part(k, p, part);
+          for (std::size_t p = 0; p < pops.size(); ++p)
+            pops[p]->advance_part(part, parts, static_cast<double>(k) * dt, {});
+        }
+        barrier.wait();
+        if (stop_here) break;
+        bool& stop_next = stop_at[(k / 2 + 1) % 2];
+        if (part == 0) try {
+            for (std::size_t j = k; j < k + steps; ++j) {
+              for (std::size_t p = 0; p < pops.size(); ++p) {
+                spikes[p].clear();
+                pops[p]->finish_step(spikes[p]);
+              }
+              end_step(sink, progress, j, spikes, /*deliver=*/false);  // queue_spikes instead
+            }
+            for (std::size_t j = k + 3; j <= std::min(k + 4, n_steps); ++j) {
+              net->emit_sources(j);
+              record_sources(sink, j);
+            }
+          } catch (...) {
+            error = std::current_exception();
+            stop_next = true;
+          }
+      }
+    }
+    if (error) std::rethrow_exception(error);
+  }
+
   // The same steps as run_plain, with one team of threads for the whole run (a parallel
   // region a step cost more than the work of 2 threads saved). Each thread owns a fixed
-  // range of every population's neurons: it applies the arrivals into its range and
-  // steps it, with no barrier in between, so a target's current is read back from the
-  // thread's own cache. Everything else (delivery, recording, the sink, stimuli, sources)
-  // runs on thread 0 after the step's barrier. A range's sums and steps do not depend on
-  // the other ranges, so the results are the same as run_plain's for any team size.
+  // range of every population's neurons and a queue of what arrives in it: after a step's
+  // barrier it queues the step's spikes (every range's, merged in the one-thread order)
+  // for its own targets, applies the arrivals into its range and steps it, so a target's
+  // current is read back from the thread's own cache. Recording, the sink, stimuli and
+  // the sources run on thread 0 after the barrier. A range's sums and steps do not depend
+  // on the other ranges, so the results are the same as run_plain's for any team size.
+  // Without traces and stimuli the team takes its steps in pairs (run_team_pairs).
   //
   // One barrier a step when no population reads `input` (no stimuli): the other threads
-  // then go on to step k + 1 while thread 0 delivers step k. That is safe because a spike
-  // of step k is stamped k + 1 and every delay is at least one step, so what thread 0
-  // queues arrives at k + 2 or later; the populations keep two spike buffers (even and
-  // odd steps) and the currents' decay is a function of the step (lif_population.cpp).
-  // With stimuli, thread 0 fills step k + 1's input after the barrier and a second
-  // barrier holds the others until it has. A barrier costs ~1 us on this VM's two cores
-  // (a cache line takes ~0.3 us from one to the other), and thread 0's part of CUBA at
-  // 64000 neurons was ~4.5 us a step, which the other thread spent waiting.
+  // then go on to step k + 1 while thread 0 records step k. That is safe because a spike
+  // of step k is stamped k + 1 and every delay is at least one step, so it arrives at k + 2
+  // or later; the populations keep four spike buffers and the currents' decay is a
+  // function of the step (lif_population.cpp). With stimuli, thread 0 fills step k + 1's
+  // input after the barrier and a second barrier holds the others until it has. A barrier
+  // costs ~1 us on this VM's two cores (a cache line takes ~0.3 us from one to the other).
   void run_team(RunSink& sink, const ProgressFn& progress, int team) {
     Stimuli stim(spec);
     std::vector<std::vector<double>> input(pops.size());
     for (std::size_t p = 0; p < pops.size(); ++p) input[p].resize(pops[p]->size());
     std::vector<std::vector<Spike>> spikes(pops.size());
     const auto parts = static_cast<std::size_t>(team);
-    std::vector<std::vector<std::pair<std::size_t, std::size_t>>> range(pops.size());
-    for (std::size_t p = 0; p < pops.size(); ++p) {
-      pops[p]->begin_team(parts);
-      for (std::size_t part = 0; part < parts; ++part)
-        range[p].push_back(pops[p]->part_range(part, parts));
-    }
+    for (auto& p : pops) p->begin_team(parts);
     const bool pipelined = std::all_of(no_input.begin(), no_input.end(), [](char c) { return c; });
     const double dt = spec.dt;
     fill_input(0, stim, input);
@@ -635,9 +709,13 @@ struct Simulation::Impl {
       for (std::size_t k = 0;; ++k) {
         const double t = static_cast<double>(k) * dt;
         bool& stop_here = stop_at[k % 2];
-        if (net)
-          for (std::size_t p = 0; p < pops.size(); ++p)
-            net->arrive_range(k, p, range[p][part].first, range[p][part].second);
+        if (net) {
+          if (k > 0) {
+            net->queue_sources(k - 1, part);
+            net->queue_spikes(k - 1, part);
+          }
+          for (std::size_t p = 0; p < pops.size(); ++p) net->arrive_part(k, p, part);
+        }
         if (k == n_steps || samples_at(k)) {  // the traces read every range's arrivals
           barrier.wait();
           if (part == 0 && !stop_here) try {
@@ -651,20 +729,16 @@ struct Simulation::Impl {
         }
         for (std::size_t p = 0; p < pops.size(); ++p)
           pops[p]->advance_part(part, parts, t, no_input[p] ? std::span<const double>() : input[p]);
-        // Thread 0 queued step k + 1's arrivals itself (the others may not read the queue
-        // before the barrier: thread 0 may still be filling it); they prefetch their rows'
-        // parts in arrive_range.
-        if (net && part == 0) net->prefetch_arrivals(k + 1);
+        if (net) net->prefetch_part(k + 1, part);  // pushed out to L3 by the pass over V
         barrier.wait();
         if (stop_here) break;
         bool& stop_next = stop_at[(k + 1) % 2];
         if (part == 0) try {
-            if (net) net->clear_arrivals(k);
             for (std::size_t p = 0; p < pops.size(); ++p) {
               spikes[p].clear();
               pops[p]->finish_step(spikes[p]);
             }
-            end_step(sink, progress, k, spikes);
+            end_step(sink, progress, k, spikes, /*deliver=*/false);  // queue_spikes instead
             fill_input(k + 1, stim, input);
             if (net) net->emit_sources(k + 1);
             record_sources(sink, k + 1);
@@ -696,7 +770,7 @@ int Simulation::team_threads() const {
   return impl_->team_size();
 }
 bool Simulation::steps_in_pairs() const {
-  return impl_->team_size() == 1 && impl_->pairs_possible();
+  return impl_->pairs_possible();
 }
 const RunSpec& Simulation::spec() const {
   return impl_->spec;

@@ -75,8 +75,8 @@ class Simulation {
   const RunSpec& spec() const;
   // Threads of the team that run() steps the network with; 1: the plain loop.
   int team_threads() const;
-  // Whether a run on one thread takes its steps in pairs (RunOptions::step_pairs and
-  // Population::advance_pair: the network allows it).
+  // Whether the run takes its steps in pairs, on one thread or as a team
+  // (RunOptions::step_pairs and Population::advance_pair: the network allows it).
   bool steps_in_pairs() const;
 
  private:

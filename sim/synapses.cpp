@@ -3,11 +3,13 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <map>
 #include <set>
 
 #include "models/psc_filter.hpp"
+#include "sim/chunks.hpp"
 #include "sim/spike_sources.hpp"
 
 namespace ranvier::sim {
@@ -205,9 +207,6 @@ struct SynapticNetwork::Impl {
   };
   struct Slot {
     std::vector<RowRef> rows;
-    // For each row of a projection split for a team (split_targets), in row order: where
-    // its parts 1..P-1 start in the table (P - 1 offsets; part 0 starts at begin).
-    std::vector<std::uint64_t> cuts;
     std::vector<Event> events;
   };
   struct Channel {
@@ -219,8 +218,12 @@ struct SynapticNetwork::Impl {
     bool exact = false;           // integrated by the population
     std::size_t exact_index = 0;  // ... as its channel number
     std::vector<Slot> ring;       // L slots
-    double* jump = nullptr;       // where arrivals add w / tau: the population's current
-                                  //   (exact) or stage 0 of the cascade below
+    // A team's (split_targets): a ring of L slots for each thread, thread q's at [q L, (q +
+    // 1) L), holding only what arrives in its own range of the targets (queue_spikes).
+    std::vector<Slot> part_ring;
+    std::vector<std::vector<std::size_t>> part_cursor;  // thread q, step parity j: [2 q + j]
+    double* jump = nullptr;  // where arrivals add w / tau: the population's current
+                             //   (exact) or stage 0 of the cascade below
     models::PscPropagator prop;
     std::vector<double> stage;  // (order + 1, n): filtered channels' cascade state
     // arrive_block: where each row of the slot of step j (at [j % 2]) goes on from.
@@ -234,21 +237,12 @@ struct SynapticNetwork::Impl {
     // For a team (split_targets) of P threads with the ranges [part_lo[q], part_lo[q + 1])
     // of the target: row i's synapses onto range q are [part_row[i P + q], part_row[i P +
     // q + 1]) of the table (its targets ascend, so each row is cut in P pieces). One
-    // array, so that the offsets push() reads for a spike share a cache line. This took
-    // the place of a copy of the table per range (twice the memory, and a second set of
-    // row offsets to miss on). CUBA at 64000 neurons, two threads: the arrivals got
-    // cheaper (rdtsc timers: thread 0 ~47 -> ~41 ms a run, the other ~72 -> ~57), the
-    // run's time did not move beyond the VM's noise (16 alternating runs: medians 235.5
-    // ms before, 238 after).
+    // array, so that the offsets a thread reads for a spike share a cache line with the
+    // other threads' (queue_spikes). This took the place of a copy of the table per range
+    // (twice the memory, and a second set of row offsets to miss on).
     networks::Connectivity::Array<std::uint64_t> part_row;  // n_source P + 1
     std::vector<std::uint32_t> part_lo;                     // P + 1 boundaries
     std::size_t part_count() const { return part_lo.empty() ? 0 : part_lo.size() - 1; }
-    // Which range [lo, hi) is, or npos if the table is not split so.
-    std::size_t part_of(std::uint32_t lo, std::uint32_t hi) const {
-      for (std::size_t q = 0; q < part_count(); ++q)
-        if (part_lo[q] == lo && part_lo[q + 1] == hi) return q;
-      return npos;
-    }
   };
 
   // Tells each population which row offsets deliver() reads for its spikes.
@@ -268,6 +262,14 @@ struct SynapticNetwork::Impl {
 
   // Cuts the constant-delay projections onto population p by the ranges [lo_q, lo_q+1).
   void split_targets(std::size_t p, const std::vector<std::uint32_t>& lo) {
+    team_parts = lo.size() - 1;
+    merge_scratch.resize(team_parts);
+    pop_part_lo[p] = lo;
+    for (auto& ch : channels)
+      if (ch.pop == p) {
+        ch.part_ring.assign(team_parts * ch.ring.size(), {});
+        ch.part_cursor.assign(2 * team_parts, {});
+      }
     for (auto& pr : projections) {
       const auto& t = pr.table;
       if (channels[pr.channel].pop != p || !t.delay.empty()) continue;
@@ -287,13 +289,27 @@ struct SynapticNetwork::Impl {
   }
 
   double dt = 0.1;
+  // A team's threads, once split_targets has cut the tables for them (0: no team), and
+  // per population the ranges [lo[q], lo[q + 1]) they own.
+  std::size_t team_parts = 0;
+  std::vector<std::vector<std::uint32_t>> pop_part_lo;
   std::vector<Channel> channels;
   std::vector<Projection> projections;
   std::vector<SpikeSourceGroup> sources;
   std::vector<std::vector<std::size_t>> proj_of_pop, proj_of_source;  // outgoing projections
   std::vector<Population*> pops;
-  std::vector<std::vector<SourceSpike>> emitted;  // per source: its spikes of this step
-  std::vector<char> keep_emitting;                // per source: recorded, emit even unconnected
+  // Per source, its spikes of four steps in turn: a team's threads queue those of steps k
+  // - 1 and k (queue_sources) while thread 0 emits those of k + 1 and k + 2.
+  static constexpr std::size_t kSourceBuffers = 4;
+  std::array<std::vector<std::vector<SourceSpike>>, kSourceBuffers> emitted;
+  std::size_t last_emitted = 0;     // which buffer emit_sources filled last
+  std::vector<char> keep_emitting;  // per source: recorded, emit even unconnected
+  // Per thread of a team: the step's spikes of a population, merged (queue_spikes); a line
+  // each, since each thread resizes its own.
+  struct alignas(64) MergeScratch {
+    std::vector<Spike> spikes;
+  };
+  std::vector<MergeScratch> merge_scratch;
 
   // Prefetches the lines of [b, e): Locality 2 into L2 (rows queued a step or more ahead),
   // 3 into L1 (rows about to arrive).
@@ -311,18 +327,21 @@ struct SynapticNetwork::Impl {
   // before each population's pass (its rows loaded at the start of the pair were gone by
   // the time the last population came).
   void prefetch_arrivals(std::size_t k, std::size_t pop) const {
+    for (const Channel& ch : channels)
+      if (pop == npos || ch.pop == pop) prefetch_slot(ch.ring[k % ch.ring.size()]);
+  }
+  // The same for thread q of a team: its own rows' parts.
+  void prefetch_part(std::size_t k, std::size_t q, std::size_t pop) const {
     for (const Channel& ch : channels) {
-      if (pop != npos && ch.pop != pop) continue;
-      const Slot& slot = ch.ring[k % ch.ring.size()];
-      std::size_t c = 0;  // slot.cuts of the row
-      for (const RowRef& r : slot.rows) {
-        const Projection& pr = projections[r.projection];
-        const std::uint32_t* tgt = pr.table.target.data();
-        const std::size_t P = pr.part_count();
-        // Split: thread 0's part only, as push()
-        prefetch<3>(tgt + r.begin, tgt + (P > 1 ? slot.cuts[c] : r.end));
-        if (P > 1) c += P - 1;
-      }
+      const std::size_t L = ch.ring.size();
+      if (!ch.part_ring.empty() && (pop == npos || ch.pop == pop))
+        prefetch_slot(ch.part_ring[q * L + k % L]);
+    }
+  }
+  void prefetch_slot(const Slot& slot) const {
+    for (const RowRef& r : slot.rows) {
+      const std::uint32_t* tgt = projections[r.projection].table.target.data();
+      prefetch<3>(tgt + r.begin, tgt + r.end);
     }
   }
 
@@ -332,19 +351,6 @@ struct SynapticNetwork::Impl {
     Channel& ch = channels[pr.channel];
     const auto& t = pr.table;
     const std::size_t L = ch.ring.size();
-    if (const std::size_t P = pr.part_count(); P > 1) {  // split for a team: constant delay
-      const std::uint64_t* at = pr.part_row.data() + i * P;
-      if (at[0] == at[P]) return;
-      Slot& slot = ch.ring[(stamp + t.delay_const) % L];
-      slot.rows.push_back({static_cast<std::uint32_t>(pi), i, count, at[0], at[P]});
-      slot.cuts.insert(slot.cuts.end(), at + 1, at + P);
-      // Thread 0, which pushes, reads only part 0 (the other threads load theirs on
-      // arrival: lines this core had prefetched cost them a transfer from its cache,
-      // ~0.3 us on this VM, which was more than a load from L3).
-      prefetch(t.target.data() + at[0], t.target.data() + at[1]);
-      if (!t.weight.empty()) prefetch(t.weight.data() + at[0], t.weight.data() + at[1]);
-      return;
-    }
     if (t.row[i] == t.row[i + 1]) return;
     if (t.delay.empty()) {
       ch.ring[(stamp + t.delay_const) % L].rows.push_back(
@@ -361,96 +367,118 @@ struct SynapticNetwork::Impl {
       ch.ring[(stamp + t.delay[s]) % L].events.push_back({t.target[s], count * t.weight_of(s)});
   }
 
-  // The first position in tgt[b, e) (ascending) whose target is >= x, as
-  // std::lower_bound, for a row of a population of n targets. Rows of random
-  // connectivity spread their targets about evenly, so the search starts where x would
-  // sit in an even spread and gallops from there: a row's part for a thread's range then
-  // costs a line or two, not the ~6 dependent loads (each a miss) of a bisection.
-  static std::size_t row_lower_bound(const std::uint32_t* tgt, std::size_t b, std::size_t e,
-                                     std::uint32_t x, std::size_t n) {
-    if (b == e || tgt[b] >= x) return b;
-    if (tgt[e - 1] < x) return e;
-    std::size_t lo = b, hi = e - 1;  // tgt[lo] < x <= tgt[hi] from here on
-    const std::size_t g =
-        std::clamp(b + static_cast<std::size_t>(static_cast<double>(e - b) *
-                                                (static_cast<double>(x) / static_cast<double>(n))),
-                   b + 1, e - 1);
-    if (tgt[g] < x) {
-      lo = g;
-      for (std::size_t step = 1; step < hi - lo; step *= 2) {
-        if (tgt[lo + step] >= x) {
-          hi = lo + step;
-          break;
-        }
-        lo += step;
-      }
-    } else {
-      hi = g;
-      for (std::size_t step = 1; step < hi - lo; step *= 2) {
-        if (tgt[hi - step] < x) {
-          lo = hi - step;
-          break;
-        }
-        hi -= step;
-      }
+  // Thread q of a team: queues `count` spikes of source row i, stamped `stamp`, for its
+  // own range of the targets only, into its own ring. A constant delay queues the row's
+  // part for the range (split_targets) and starts loading it into this core's L2, a step
+  // or more before it arrives; a drawn delay queues the synapses of the row in the range.
+  void push_part(std::size_t pi, std::uint32_t i, std::size_t stamp, double count, std::size_t q) {
+    const Projection& pr = projections[pi];
+    Channel& ch = channels[pr.channel];
+    const auto& t = pr.table;
+    const std::size_t L = ch.ring.size();
+    Slot* ring = ch.part_ring.data() + q * L;
+    if (t.delay.empty()) {
+      const std::size_t P = pr.part_count();
+      const std::uint64_t b = pr.part_row[i * P + q], e = pr.part_row[i * P + q + 1];
+      if (b == e) return;
+      ring[(stamp + t.delay_const) % L].rows.push_back(
+          {static_cast<std::uint32_t>(pi), i, count, b, e});
+      prefetch(t.target.data() + b, t.target.data() + e);
+      if (!t.weight.empty()) prefetch(t.weight.data() + b, t.weight.data() + e);
+      return;
     }
-    return static_cast<std::size_t>(std::lower_bound(tgt + lo + 1, tgt + hi, x) - tgt);
+    const std::uint32_t lo = pop_part_lo[ch.pop][q], hi = pop_part_lo[ch.pop][q + 1];
+    for (std::size_t s = t.row[i]; s < t.row[i + 1]; ++s)
+      if (t.target[s] >= lo && t.target[s] < hi)
+        ring[(stamp + t.delay[s]) % L].events.push_back({t.target[s], count * t.weight_of(s)});
   }
 
-  // The arrivals of one slot into the targets [lo, hi): every weight w adds w / tau to
-  // its target's current. A row's targets ascend, so its part in [lo, hi) is found by
-  // search (row_lower_bound); each target gets its weights in the same order whatever
-  // the range is cut into, so every sum is the same for any number of threads. Rows go
-  // in batches: their parts are found and their lines prefetched first, then added, so
-  // the loads of a batch's rows overlap instead of missing one after the other.
-  void arrive(std::size_t k, Channel& ch, std::uint32_t lo, std::uint32_t hi) {
+  // Thread q of a team queues for its own targets what the one-thread loop queues for
+  // all, in the same order: the sources' spikes stamped j (emit_sources(j), in begin_step
+  // j) with queue_sources(j, q), the populations' spikes of step j, stamped j + 1 (in
+  // end_step j) with queue_spikes(j, q), in the order finish_step hands them out (time,
+  // then neuron: the parts' sorted lists merged). Each target's queue thus holds its
+  // arrivals in the one-thread order, and its sums are the same for any number of threads.
+  void queue_sources(std::size_t j, std::size_t q) {
+    const auto& em = emitted[j % kSourceBuffers];
+    for (std::size_t si = 0; si < sources.size(); ++si)
+      for (auto pi : proj_of_source[si])
+        for (const auto& sp : em[si]) push_part(pi, sp.neuron, j, sp.count, q);
+  }
+  void queue_spikes(std::size_t j, std::size_t q) {
+    std::vector<Spike>& merged = merge_scratch[q].spikes;
+    for (std::size_t p = 0; p < pops.size(); ++p) {
+      if (proj_of_pop[p].empty()) continue;
+      merged.clear();
+      for (std::size_t part = 0; part < team_parts; ++part) {
+        const auto add = pops[p]->part_spikes(part, j);
+        if (add.empty()) continue;
+        std::size_t a = merged.size(), b = add.size();  // as finish_step: from the back
+        merged.resize(a + b);
+        for (std::size_t out = a + b; b > 0;)
+          merged[--out] =
+              a > 0 && detail::spike_before(add[b - 1], merged[a - 1]) ? merged[--a] : add[--b];
+      }
+      if (merged.empty()) continue;
+      // The row offsets of all the step's spikes first, so that their misses overlap.
+      for (auto pi : proj_of_pop[p]) {
+        const Projection& pr = projections[pi];
+        const std::size_t P = std::max<std::size_t>(pr.part_count(), 1);
+        const std::uint64_t* row =
+            pr.part_count() > 0 ? pr.part_row.data() + q : pr.table.row.data();
+        for (const Spike& sp : merged) __builtin_prefetch(row + sp.neuron * P, 0, 3);
+      }
+      for (auto pi : proj_of_pop[p])
+        for (const Spike& sp : merged) push_part(pi, sp.neuron, j + 1, 1.0, q);
+    }
+  }
+
+  // Thread q of a team stepping in pairs: the arrivals of step k into the block [lo, hi)
+  // of its range of population p, as arrive_block (Population::advance_pair_part).
+  void arrive_part_block(std::size_t k, std::size_t p, std::size_t q, std::uint32_t lo,
+                         std::uint32_t hi, bool descending) {
+    for (Channel& ch : channels) {
+      if (ch.pop != p) continue;
+      const std::size_t L = ch.ring.size();
+      arrive_block_in(k, ch, ch.part_ring[q * L + k % L], ch.part_cursor[2 * q + k % 2],
+                      pop_part_lo[p][q], pop_part_lo[p][q + 1], lo, hi, descending);
+    }
+  }
+  void clear_part(std::size_t k, std::size_t q) {
+    for (Channel& ch : channels)
+      if (!ch.part_ring.empty()) clear(ch.part_ring[q * ch.ring.size() + k % ch.ring.size()]);
+  }
+
+  // Thread q of a team: the arrivals of step k into its range of population p's targets,
+  // from its own ring (rows, then single synapses, as arrive()), which it then empties.
+  void arrive_part(std::size_t k, std::size_t p, std::size_t q) {
+    for (Channel& ch : channels) {
+      if (ch.pop != p) continue;
+      Slot& slot = ch.part_ring[q * ch.ring.size() + k % ch.ring.size()];
+      if (slot.rows.empty() && slot.events.empty()) continue;
+      double* __restrict s0 = ch.jump;
+      const double inv_tau = pops[ch.pop]->synaptic_scale(ch.exact_index, k) / ch.tau;
+      for (const RowRef& r : slot.rows)
+        add_row(s0, projections[r.projection].table, r.begin, r.end, r.count * inv_tau);
+      for (const Event& ev : slot.events) s0[ev.target] += ev.weight * inv_tau;
+      clear(slot);
+    }
+  }
+
+  // The arrivals of one slot into all the channel's targets: every weight w adds w / tau
+  // to its target's current (push() has prefetched the rows). Rows in slot order, a row's
+  // synapses in table order, then the single synapses: the order every path keeps.
+  void arrive(std::size_t k, Channel& ch) {
     const Slot& slot = ch.ring[k % ch.ring.size()];
     if (slot.rows.empty() && slot.events.empty()) return;
     double* __restrict s0 = ch.jump;
     const double inv_tau =
         (ch.exact ? pops[ch.pop]->synaptic_scale(ch.exact_index, k) : 1.0) / ch.tau;
-    const bool whole = lo == 0 && hi == ch.n;
-    if (whole) {  // one thread: push() has prefetched the rows already
-      for (const RowRef& r : slot.rows) {
-        const auto& t = projections[r.projection].table;
-        add_row(s0, t, r.begin, r.end, r.count * inv_tau);
-      }
-      for (const Event& ev : slot.events) s0[ev.target] += ev.weight * inv_tau;
-      return;
+    for (const RowRef& r : slot.rows) {
+      const auto& t = projections[r.projection].table;
+      add_row(s0, t, r.begin, r.end, r.count * inv_tau);
     }
-    constexpr std::size_t kBatch = 16;
-    std::size_t first[kBatch], last[kBatch];
-    const networks::Connectivity* table[kBatch];
-    std::size_t c = 0;  // slot.cuts of the row
-    for (std::size_t r0 = 0; r0 < slot.rows.size(); r0 += kBatch) {
-      const std::size_t nb = std::min(kBatch, slot.rows.size() - r0);
-      for (std::size_t j = 0; j < nb; ++j) {
-        const RowRef& r = slot.rows[r0 + j];
-        const Projection& pr = projections[r.projection];
-        const networks::Connectivity* t = &pr.table;
-        const std::size_t P = pr.part_count();
-        const std::size_t q = P > 1 ? pr.part_of(lo, hi) : npos;
-        std::size_t b, e;
-        if (q != npos) {  // the cuts, queued with the row
-          b = q == 0 ? r.begin : slot.cuts[c + q - 1];
-          e = q == P - 1 ? r.end : slot.cuts[c + q];
-        } else {  // not cut for this range: search the row
-          const std::uint32_t* tgt = t->target.data();
-          b = row_lower_bound(tgt, r.begin, r.end, lo, ch.n);
-          e = row_lower_bound(tgt, b, r.end, hi, ch.n);
-        }
-        if (P > 1) c += P - 1;
-        table[j] = t;
-        first[j] = b;
-        last[j] = e;
-        prefetch(t->target.data() + b, t->target.data() + e);
-        if (!t->weight.empty()) prefetch(t->weight.data() + b, t->weight.data() + e);
-      }
-      for (std::size_t j = 0; j < nb; ++j)
-        add_row(s0, *table[j], first[j], last[j], slot.rows[r0 + j].count * inv_tau);
-    }
-    for (const Event& ev : slot.events)
-      if (ev.target >= lo && ev.target < hi) s0[ev.target] += ev.weight * inv_tau;
+    for (const Event& ev : slot.events) s0[ev.target] += ev.weight * inv_tau;
   }
 
   // The arrivals of step k into the block [lo, hi) of the targets, for blocks visited in
@@ -464,20 +492,28 @@ struct SynapticNetwork::Impl {
   // without drawn delays (steps_in_pairs).
   void arrive_block(std::size_t k, Channel& ch, std::uint32_t lo, std::uint32_t hi,
                     bool descending) {
-    const Slot& slot = ch.ring[k % ch.ring.size()];
+    arrive_block_in(k, ch, ch.ring[k % ch.ring.size()], ch.cursor[k % 2], 0,
+                    static_cast<std::uint32_t>(ch.n), lo, hi, descending);
+  }
+  // arrive_block for the slot `slot` of step k, whose rows all lie in the targets
+  // [first, last): blocks [lo, hi) inside it, ascending from first or descending from last.
+  void arrive_block_in(std::size_t k, const Channel& ch, const Slot& slot,
+                       std::vector<std::size_t>& cursor, std::uint32_t first, std::uint32_t last,
+                       std::uint32_t lo, std::uint32_t hi, bool descending) {
     if (slot.rows.empty()) return;
-    if (lo == 0 && hi == ch.n) {  // one block: arrive's whole path, with no cursors to check
-      arrive(k, ch, lo, hi);
+    const double inv_tau0 = pops[ch.pop]->synaptic_scale(ch.exact_index, k) / ch.tau;
+    if (lo == first && hi == last) {  // one block: every row whole, no cursors to check
+      for (const RowRef& r : slot.rows)
+        add_row(ch.jump, projections[r.projection].table, r.begin, r.end, r.count * inv_tau0);
       return;
     }
-    std::vector<std::size_t>& cursor = ch.cursor[k % 2];
-    if (descending ? hi == ch.n : lo == 0) {
+    if (descending ? hi == last : lo == first) {
       cursor.resize(slot.rows.size());
       for (std::size_t j = 0; j < slot.rows.size(); ++j)
         cursor[j] = descending ? slot.rows[j].end : slot.rows[j].begin;
     }
     double* __restrict s0 = ch.jump;
-    const double inv_tau = pops[ch.pop]->synaptic_scale(ch.exact_index, k) / ch.tau;
+    const double inv_tau = inv_tau0;
     for (std::size_t j = 0; j < slot.rows.size(); ++j) {
       const RowRef& r = slot.rows[j];
       const auto& t = projections[r.projection].table;
@@ -515,18 +551,21 @@ struct SynapticNetwork::Impl {
 
   static void clear(Slot& slot) {
     slot.rows.clear();
-    slot.cuts.clear();
     slot.events.clear();
   }
 
-  // The spike sources' spikes stamped k, queued on their projections.
+  // The spike sources' spikes stamped k, queued on their projections (in a team, each
+  // thread queues them itself: queue_sources).
   void emit_sources(std::size_t k) {
+    last_emitted = k % kSourceBuffers;
+    auto& em = emitted[last_emitted];
     for (std::size_t si = 0; si < sources.size(); ++si) {
       if (proj_of_source[si].empty() && !keep_emitting[si]) continue;
-      emitted[si].clear();
-      sources[si].emit(k, emitted[si]);
-      for (auto pi : proj_of_source[si])
-        for (const auto& sp : emitted[si]) push(pi, sp.neuron, k, sp.count);
+      em[si].clear();
+      sources[si].emit(k, em[si]);
+      if (team_parts == 0)
+        for (auto pi : proj_of_source[si])
+          for (const auto& sp : em[si]) push(pi, sp.neuron, k, sp.count);
     }
   }
 
@@ -537,8 +576,9 @@ struct SynapticNetwork::Impl {
     proj_of_source.resize(s.sources.size());
     for (std::size_t i = 0; i < s.sources.size(); ++i)
       sources.emplace_back(s.sources[i], s.seed, i, s.dt);
-    emitted.resize(sources.size());
+    for (auto& em : emitted) em.resize(sources.size());
     keep_emitting.assign(sources.size(), 0);
+    pop_part_lo.resize(pops.size());
 
     std::map<std::pair<std::string, std::string>, std::size_t> channel_index;
     std::vector<std::size_t> slots;
@@ -609,7 +649,7 @@ struct SynapticNetwork::Impl {
       // one's here, before the arrivals, so that between begin_step calls it holds the
       // state at the current step's start (read by the "I_<channel>" traces).
       if (!ch.exact && k > 0) propagate(ch);
-      arrive(k, ch, 0, static_cast<std::uint32_t>(ch.n));
+      arrive(k, ch);
       clear(ch.ring[k % ch.ring.size()]);
       if (ch.exact) continue;
       const std::size_t n = ch.n, m = ch.order + 1;
@@ -683,12 +723,27 @@ void SynapticNetwork::keep_emitting(std::size_t source) {
   impl_->keep_emitting[source] = 1;
 }
 std::span<const SourceSpike> SynapticNetwork::emitted(std::size_t source) const {
-  return impl_->emitted[source];
+  return impl_->emitted[impl_->last_emitted][source];
 }
-void SynapticNetwork::arrive_range(std::size_t k, std::size_t p, std::size_t lo, std::size_t hi) {
-  for (auto& ch : impl_->channels)
-    if (ch.pop == p)
-      impl_->arrive(k, ch, static_cast<std::uint32_t>(lo), static_cast<std::uint32_t>(hi));
+void SynapticNetwork::queue_sources(std::size_t j, std::size_t part) {
+  impl_->queue_sources(j, part);
+}
+void SynapticNetwork::queue_spikes(std::size_t j, std::size_t part) {
+  impl_->queue_spikes(j, part);
+}
+void SynapticNetwork::arrive_part_block(std::size_t k, std::size_t p, std::size_t part,
+                                        std::size_t lo, std::size_t hi, bool descending) {
+  impl_->arrive_part_block(k, p, part, static_cast<std::uint32_t>(lo),
+                           static_cast<std::uint32_t>(hi), descending);
+}
+void SynapticNetwork::clear_part(std::size_t k, std::size_t part) {
+  impl_->clear_part(k, part);
+}
+void SynapticNetwork::arrive_part(std::size_t k, std::size_t p, std::size_t part) {
+  impl_->arrive_part(k, p, part);
+}
+void SynapticNetwork::prefetch_part(std::size_t k, std::size_t part, std::size_t pop) const {
+  impl_->prefetch_part(k, part, pop);
 }
 void SynapticNetwork::split_targets(std::size_t p, const std::vector<std::uint32_t>& lo) {
   impl_->split_targets(p, lo);

@@ -57,28 +57,43 @@ class SynapticNetwork {
   void begin_step(std::size_t k, std::vector<std::vector<double>>& input);
   // End of step k: delivers the populations' spikes of the step (stamped k + 1).
   void deliver(std::size_t k, const std::vector<std::vector<Spike>>& spikes);
-  // Team stepping (Simulation's parallel loop), the same as begin_step in three parts:
-  // emit_sources(k) on one thread; arrive_range(k, p, lo, hi) for disjoint ranges of
-  // population p's neurons, concurrently; clear_arrivals(k) on one thread once all ranges
-  // are done. Only when splits(): every channel is integrated by its population (none is
-  // filtered here into `input`).
+  // Team stepping (Simulation's parallel loop), only when splits(): every channel is
+  // integrated by its population (none is filtered here into `input`). After
+  // split_targets for every population, each thread q of the team keeps its own queue of
+  // what arrives in its own ranges of the targets. The one-thread loop's begin_step(k)
+  // and deliver(k) become:
+  // - emit_sources(j) on thread 0: the sources' spikes stamped j, queued by no one yet;
+  // - queue_sources(j, q) and queue_spikes(j, q) on each thread q, once every thread is
+  //   done with step j: queue for q's targets the sources' spikes stamped j and the
+  //   populations' spikes of step j (Population::part_spikes), in the one-thread order
+  //   (sources j, spikes j, sources j + 1, ...);
+  // - arrive_part(k, p, q) on each thread q: step k's arrivals into q's range of
+  //   population p, from q's queue, which it then empties; or, stepping in pairs,
+  //   arrive_part_block for blocks of the range (as arrive_block), then clear_part.
+  // Thread 0 may emit up to two steps ahead of what the others queue (four buffers).
   bool splits() const;
   void emit_sources(std::size_t k);
   // Sources whose spikes emit_sources must produce even without projections (recorded).
   void keep_emitting(std::size_t source);
   // The spikes of source `source` emitted by the last emit_sources (or begin_step).
   std::span<const SourceSpike> emitted(std::size_t source) const;
-  void arrive_range(std::size_t k, std::size_t p, std::size_t lo, std::size_t hi);
+  void queue_sources(std::size_t j, std::size_t part);
+  void queue_spikes(std::size_t j, std::size_t part);
+  void arrive_part_block(std::size_t k, std::size_t p, std::size_t part, std::size_t lo,
+                         std::size_t hi, bool descending);
+  void clear_part(std::size_t k, std::size_t part);
+  void arrive_part(std::size_t k, std::size_t p, std::size_t part);
   // For a team with fixed ranges [lo[q], lo[q + 1]) of population p: stores where each
-  // row of a constant-delay projection onto p crosses those ranges, and queues these cuts
-  // with the row, so that arrive_range for one of them goes straight to its part of the
-  // row instead of searching it (the same sums). Costs 8 bytes per source neuron and
-  // range, instead of a second copy of the table.
+  // row of a constant-delay projection onto p crosses those ranges (8 bytes per source
+  // neuron and range), so that a thread queues just its part of a row, and sets up the
+  // threads' queues.
   void split_targets(std::size_t p, const std::vector<std::uint32_t>& lo);
   // Starts loading the synapse rows that arrive at step k into the calling thread's
-  // cache: a hint, called near the end of step k - 1 (by each thread of a team). Only the
+  // cache: a hint, called near the end of step k - 1 by the one-thread loop. Only the
   // rows into population `pop`, if one is given.
   void prefetch_arrivals(std::size_t k, std::size_t pop = npos) const;
+  // The same for thread `part` of a team: its own rows' parts.
+  void prefetch_part(std::size_t k, std::size_t part, std::size_t pop = npos) const;
   void clear_arrivals(std::size_t k);
   // Paired stepping (Population::advance_pair), the arrivals of step k block by block:
   // arrive_block(k, p, lo, hi, descending) for the blocks of population p in ascending
