@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <exception>
 #include <optional>
+#include <span>
 #include <vector>
 
 #include "sim/population.hpp"
@@ -100,6 +101,14 @@ inline double hermite_crossing(double V0, double dV0, double V1, double dV1, dou
 // threads.
 inline bool spike_before(const Spike& a, const Spike& b) {
   return a.t < b.t || (a.t == b.t && a.neuron < b.neuron);
+}
+// Merges the sorted `add` into the sorted tail s[from, end) of s, from the back: each
+// spike of the tail moves once at most (a team's parts' lists merged part by part).
+inline void merge_spikes(std::vector<Spike>& s, std::size_t from, std::span<const Spike> add) {
+  std::size_t a = s.size(), b = add.size();
+  s.resize(a + b);
+  for (std::size_t out = a + b; b > 0;)
+    s[--out] = a > from && spike_before(add[b - 1], s[a - 1]) ? s[--a] : add[--b];
 }
 inline void sort_spikes(std::vector<Spike>& s, std::size_t from) {
   // (A lambda, not the function's pointer, which std::sort would call without inlining.)

@@ -388,15 +388,8 @@ class LifExactPopulation final : public Population {
       // every spike moves once per later part at most (two parts: a single merge). The
       // lists stay: the other threads read them too (part_spikes), and each part's thread
       // empties its own when it next writes it.
-      for (const auto& part : part_spikes_[static_cast<std::size_t>(step_) % kStepBuffers]) {
-        const std::vector<Spike>& add = part.list;
-        if (add.empty()) continue;
-        std::size_t a = spikes.size(), b = add.size();
-        spikes.resize(a + b);
-        for (std::size_t out = a + b; b > 0;)
-          spikes[--out] =
-              a > from && spike_before(add[b - 1], spikes[a - 1]) ? spikes[--a] : add[--b];
-      }
+      for (const auto& part : part_spikes_[static_cast<std::size_t>(step_) % kStepBuffers])
+        merge_spikes(spikes, from, part.list);
     } else {
       for (auto& s : chunk_spikes_[static_cast<std::size_t>(step_) & 1u])
         if (!s.empty()) {  // written back only where there were spikes

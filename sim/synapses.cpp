@@ -410,15 +410,8 @@ struct SynapticNetwork::Impl {
     for (std::size_t p = 0; p < pops.size(); ++p) {
       if (proj_of_pop[p].empty()) continue;
       merged.clear();
-      for (std::size_t part = 0; part < team_parts; ++part) {
-        const auto add = pops[p]->part_spikes(part, j);
-        if (add.empty()) continue;
-        std::size_t a = merged.size(), b = add.size();  // as finish_step: from the back
-        merged.resize(a + b);
-        for (std::size_t out = a + b; b > 0;)
-          merged[--out] =
-              a > 0 && detail::spike_before(add[b - 1], merged[a - 1]) ? merged[--a] : add[--b];
-      }
+      for (std::size_t part = 0; part < team_parts; ++part)  // as finish_step
+        detail::merge_spikes(merged, 0, pops[p]->part_spikes(part, j));
       if (merged.empty()) continue;
       // The row offsets of all the step's spikes first, so that their misses overlap.
       for (auto pi : proj_of_pop[p]) {
@@ -501,10 +494,10 @@ struct SynapticNetwork::Impl {
                        std::vector<std::size_t>& cursor, std::uint32_t first, std::uint32_t last,
                        std::uint32_t lo, std::uint32_t hi, bool descending) {
     if (slot.rows.empty()) return;
-    const double inv_tau0 = pops[ch.pop]->synaptic_scale(ch.exact_index, k) / ch.tau;
+    const double inv_tau = pops[ch.pop]->synaptic_scale(ch.exact_index, k) / ch.tau;
     if (lo == first && hi == last) {  // one block: every row whole, no cursors to check
       for (const RowRef& r : slot.rows)
-        add_row(ch.jump, projections[r.projection].table, r.begin, r.end, r.count * inv_tau0);
+        add_row(ch.jump, projections[r.projection].table, r.begin, r.end, r.count * inv_tau);
       return;
     }
     if (descending ? hi == last : lo == first) {
@@ -513,7 +506,6 @@ struct SynapticNetwork::Impl {
         cursor[j] = descending ? slot.rows[j].end : slot.rows[j].begin;
     }
     double* __restrict s0 = ch.jump;
-    const double inv_tau = inv_tau0;
     for (std::size_t j = 0; j < slot.rows.size(); ++j) {
       const RowRef& r = slot.rows[j];
       const auto& t = projections[r.projection].table;
