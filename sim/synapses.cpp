@@ -449,11 +449,7 @@ struct SynapticNetwork::Impl {
       if (ch.pop != p) continue;
       Slot& slot = ch.part_ring[q * ch.ring.size() + k % ch.ring.size()];
       if (slot.rows.empty() && slot.events.empty()) continue;
-      double* __restrict s0 = ch.jump;
-      const double inv_tau = pops[ch.pop]->synaptic_scale(ch.exact_index, k) / ch.tau;
-      for (const RowRef& r : slot.rows)
-        add_row(s0, projections[r.projection].table, r.begin, r.end, r.count * inv_tau);
-      for (const Event& ev : slot.events) s0[ev.target] += ev.weight * inv_tau;
+      add_slot(slot, ch.jump, pops[ch.pop]->synaptic_scale(ch.exact_index, k) / ch.tau);
       clear(slot);
     }
   }
@@ -464,13 +460,14 @@ struct SynapticNetwork::Impl {
   void arrive(std::size_t k, Channel& ch) {
     const Slot& slot = ch.ring[k % ch.ring.size()];
     if (slot.rows.empty() && slot.events.empty()) return;
-    double* __restrict s0 = ch.jump;
-    const double inv_tau =
-        (ch.exact ? pops[ch.pop]->synaptic_scale(ch.exact_index, k) : 1.0) / ch.tau;
-    for (const RowRef& r : slot.rows) {
-      const auto& t = projections[r.projection].table;
-      add_row(s0, t, r.begin, r.end, r.count * inv_tau);
-    }
+    add_slot(slot, ch.jump,
+             (ch.exact ? pops[ch.pop]->synaptic_scale(ch.exact_index, k) : 1.0) / ch.tau);
+  }
+  // A whole slot into s0, each weight times inv_tau: rows in slot order, a row's synapses
+  // in table order, then the single synapses (every arrival path keeps this order).
+  void add_slot(const Slot& slot, double* s0, double inv_tau) const {
+    for (const RowRef& r : slot.rows)
+      add_row(s0, projections[r.projection].table, r.begin, r.end, r.count * inv_tau);
     for (const Event& ev : slot.events) s0[ev.target] += ev.weight * inv_tau;
   }
 
@@ -496,8 +493,7 @@ struct SynapticNetwork::Impl {
     if (slot.rows.empty()) return;
     const double inv_tau = pops[ch.pop]->synaptic_scale(ch.exact_index, k) / ch.tau;
     if (lo == first && hi == last) {  // one block: every row whole, no cursors to check
-      for (const RowRef& r : slot.rows)
-        add_row(ch.jump, projections[r.projection].table, r.begin, r.end, r.count * inv_tau);
+      add_slot(slot, ch.jump, inv_tau);
       return;
     }
     if (descending ? hi == last : lo == first) {
