@@ -338,15 +338,18 @@ class LifExactPopulation final : public Population {
     return part_spikes_[step % kStepBuffers][p].list;
   }
   void advance_pair_part(std::size_t p, std::size_t parts, double t0, double t1,
-                         const ArriveFn& arrive, bool descending) override {
+                         const ArriveFn& arrive, bool descending,
+                         const std::function<void()>& first_done) override {
     const auto [c0, c1] = part_chunks(p, parts);
     const auto k = static_cast<std::size_t>(step_of(t0));
     auto& first = part_spikes_[k % kStepBuffers][p].list;
     auto& second = part_spikes_[(k + 1) % kStepBuffers][p].list;
     first.clear();
     second.clear();
-    pair_blocks(c0, c1, t0, t1, arrive, descending);
-    sort_spikes(first, 0);
+    pair_blocks(c0, c1, t0, t1, arrive, descending, [&] {
+      sort_spikes(first, 0);
+      if (first_done) first_done();
+    });
     sort_spikes(second, 0);
   }
   bool steps_in_pairs() const override { return !syn_tau_.empty(); }
@@ -363,11 +366,13 @@ class LifExactPopulation final : public Population {
     // population (200 chunks) in two blocks of 100 beat four of 64: 327.5 -> 315.5 ms
     // (8 runs each; 302 against 321 at best). 128 then 72 chunks, or 32-chunk blocks, were
     // no better than 64.
-    pair_blocks(0, chunks_.size(), t0, t1, arrive, descending);
+    pair_blocks(0, chunks_.size(), t0, t1, arrive, descending, [] {});
   }
-  // advance_pair over the chunks [first, last): in blocks, as above.
+  // advance_pair over the chunks [first, last): in blocks, as above. Calls first_done once
+  // every block is through step k (before the last block's step k + 1).
+  template <class FirstDone>
   void pair_blocks(std::size_t first, std::size_t last, double t0, double t1,
-                   const ArriveFn& arrive, bool descending) {
+                   const ArriveFn& arrive, bool descending, FirstDone&& first_done) {
     constexpr std::size_t kMaxPairBlockChunks = 128;
     const auto k = static_cast<std::size_t>(step_of(t0));
     const std::size_t n = last - first, nb = (n + kMaxPairBlockChunks - 1) / kMaxPairBlockChunks;
@@ -377,9 +382,11 @@ class LifExactPopulation final : public Population {
       const std::size_t lo = chunks_[c0].begin, hi = chunks_[c1 - 1].begin + chunks_[c1 - 1].n;
       arrive(k, lo, hi);
       step_chunks(c0, c1, t0, {});
+      if (bi + 1 == nb) first_done();
       arrive(k + 1, lo, hi);
       step_chunks(c0, c1, t1, {});
     }
+    if (nb == 0) first_done();
   }
   void finish_step(std::vector<Spike>& spikes) override {
     const std::size_t from = spikes.size();
@@ -456,7 +463,7 @@ class LifExactPopulation final : public Population {
   // queue_spikes), and loads them in one batch itself.
   void prefetch_spike_rows(std::size_t /*c*/, std::size_t i) const {
     if (team_) return;
-    for (const SpikeRows& rows : spike_rows_) __builtin_prefetch(rows.data + i * rows.stride, 0, 2);
+    for (const SpikeRows& rows : spike_rows_) __builtin_prefetch(rows.data + i, 0, 2);
   }
   // Stores a chunk's fault (any thread, each its own chunks); fault() looks only once set.
   void set_fault(std::optional<StateFault>& slot, StateFault f) {

@@ -29,11 +29,10 @@ struct StateFault {
   std::string detail;    // extra context (e.g. "the adaptive step stalled"), may be empty
 };
 
-// An array the engine reads for each spike of a population: neuron i's entry at
-// data[i * stride] (a synapse table's row offsets; stride > 1 when a team cut the rows).
+// An array the engine reads for each spike of a population: neuron i's entry at data[i]
+// (a synapse table's row offsets).
 struct SpikeRows {
   const std::uint64_t* data = nullptr;
-  std::size_t stride = 1;
 };
 
 class Population {
@@ -127,9 +126,12 @@ class Population {
   virtual void advance_pair(double /*t0*/, double /*t1*/, const ArriveFn& /*arrive*/,
                             bool /*descending*/) {}
   // The same for part p of `parts` alone (a team stepping in pairs): its blocks, its
-  // range's arrivals. The part's spikes of both steps then wait in part_spikes.
+  // range's arrivals. The part's spikes of both steps then wait in part_spikes. Its
+  // spikes of step k are there, final, as soon as the part's last block is through step
+  // k: advance_pair_part then calls first_done (if given), before that block's step k + 1.
   virtual void advance_pair_part(std::size_t /*p*/, std::size_t /*parts*/, double /*t0*/,
-                                 double /*t1*/, const ArriveFn& /*arrive*/, bool /*descending*/) {}
+                                 double /*t1*/, const ArriveFn& /*arrive*/, bool /*descending*/,
+                                 const std::function<void()>& /*first_done*/ = {}) {}
 };
 
 // Builds the population of `spec` (already validated) for time step dt [ms], using up to

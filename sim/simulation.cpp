@@ -593,10 +593,21 @@ struct Simulation::Impl {
   // The team loop in pairs of steps, where the one-thread loop would take them in pairs
   // (pairs_possible): each thread takes its range of every population through steps k
   // and k + 1 block by block (Population::advance_pair_part), each block's arrivals just
-  // before it, and the threads meet once a pair. After that barrier each thread queues
-  // the pair's spikes for its own targets (queue_spikes) while thread 0 checks faults,
-  // records and reports both steps; thread 0 emits the sources two steps ahead of the
-  // queueing, so that they are there when the next pair starts.
+  // before it. The threads do not meet at a barrier: each publishes how far its part has
+  // got (detail::TeamProgress), and waits only for what its next arrivals need.
+  // - Step k's arrivals need every part's spikes of step k - 2. A part's spikes of the
+  //   first step of a pair are final once its last population is through that step
+  //   (first_done), before the pair ends; then it publishes k - 1 steps done.
+  // - Step k + 1's arrivals need every part's spikes of step k - 1: the whole last pair,
+  //   published at its end. They are queued just before the first of them is added.
+  // So a thread may start a pair while the others are still in the last one. Each thread
+  // queues what arrives in its own range (queue_spikes, queue_sources) in the one-thread
+  // order, split in two at the same point of that order every pair: spikes k - 2 and
+  // sources k - 1, then spikes k - 1 and sources k. Thread 0, once every part has done
+  // the last pair, merges its spikes, checks faults, records and reports it (finish_pass)
+  // and emits the sources of steps k + 1 and k + 2, two steps ahead of their queueing.
+  // The buffers this needs: spikes and faults of four steps (Population::part_spikes),
+  // sources of four steps (SynapticNetwork::emit_sources).
   void run_team_pairs(RunSink& sink, const ProgressFn& progress, std::size_t parts) {
     std::vector<std::vector<Spike>> spikes(pops.size());
     const double dt = spec.dt;
@@ -605,64 +616,92 @@ struct Simulation::Impl {
       net->emit_sources(j);
       record_sources(sink, j);
     }
+    // Thread 0: the pair (or last single step) from step k on, once every part is done
+    // with it, and the sources of steps k + 3 and k + 4.
+    auto finish_pass = [&](std::size_t k) {
+      for (std::size_t j = k; j < std::min(k + 2, n_steps); ++j) {
+        for (std::size_t p = 0; p < pops.size(); ++p) {
+          spikes[p].clear();
+          pops[p]->finish_step(spikes[p]);
+        }
+        end_step(sink, progress, j, spikes, /*deliver=*/false);  // queue_spikes instead
+      }
+      for (std::size_t j = k + 3; j <= std::min(k + 4, n_steps); ++j) {
+        net->emit_sources(j);
+        record_sources(sink, j);
+      }
+    };
     std::exception_ptr error;
-    bool stop_at[2] = {false, false};  // as run_team's, a pair each
-    detail::TeamBarrier barrier(static_cast<unsigned>(parts));
+    detail::TeamProgress team(parts);
     const int threads = static_cast<int>(parts);
 #pragma omp parallel num_threads(threads)
     {
       const auto part = static_cast<std::size_t>(omp_get_thread_num());
-      for (std::size_t k = 0; k < n_steps; k += 2) {
+      for (std::size_t k = 0; k < n_steps && !team.stopped(); k += 2) {
         const std::size_t steps = std::min<std::size_t>(2, n_steps - k);
-        bool& stop_here = stop_at[(k / 2) % 2];
-        // What the one-thread loop queues between the arrivals of step k - 1 and those of
-        // k + 1: spikes k - 2, sources k - 1, spikes k - 1, sources k.
-        if (k >= 2) net->queue_spikes(k - 2, part);
-        if (k >= 1) {
+        if (k >= 2) {  // step k's arrivals: every part's spikes of step k - 2
+          if (!team.wait_all(k - 1, part)) break;
+          net->queue_spikes(k - 2, part);
           net->queue_sources(k - 1, part);
-          net->queue_spikes(k - 1, part);
         }
-        net->queue_sources(k, part);
+        // Step k + 1's arrivals: every part's spikes of step k - 1, and the sources of
+        // step k (emitted by finish_pass(k - 4) on thread 0, done before it published k - 2).
+        bool second_queued = false;
+        auto queue_second = [&] {
+          if (second_queued) return;
+          second_queued = true;
+          if (k >= 2) {
+            if (!team.wait_all(k, part)) return;  // stopped: the pair runs out unused
+            if (part == 0) try {
+                finish_pass(k - 2);
+              } catch (...) {
+                error = std::current_exception();
+                team.stop();
+                return;
+              }
+            net->queue_spikes(k - 1, part);
+          }
+          net->queue_sources(k, part);
+        };
         if (steps == 2) {
           const bool descending = (k / 2) % 2 == 1;  // as step_pair
           for (std::size_t i = 0; i < pops.size(); ++i) {
             const std::size_t p = descending ? pops.size() - 1 - i : i;
+            const bool last = i + 1 == pops.size();
             net->prefetch_part(k, part, p);
-            net->prefetch_part(k + 1, part, p);
+            if (second_queued) net->prefetch_part(k + 1, part, p);
             pops[p]->advance_pair_part(
                 part, parts, static_cast<double>(k) * dt, static_cast<double>(k + 1) * dt,
                 [&](std::size_t j, std::size_t lo, std::size_t hi) {
+                  if (j > k) queue_second();
                   net->arrive_part_block(j, p, part, lo, hi, descending);
                 },
-                descending);
+                descending,
+                [&] {
+                  if (!last) return;
+                  // Not before the second half of the queueing: with a single population
+                  // this comes first, and the sources it queues must be emitted (by
+                  // finish_pass, on thread 0) before anyone sees k + 1 steps done.
+                  queue_second();
+                  team.publish(part, k + 1);
+                });
           }
+          queue_second();  // if no block of this part took arrivals
           net->clear_part(k, part);
           net->clear_part(k + 1, part);
         } else {  // an odd last step
+          queue_second();
           for (std::size_t p = 0; p < pops.size(); ++p) net->arrive_part(k, p, part);
           for (std::size_t p = 0; p < pops.size(); ++p)
             pops[p]->advance_part(part, parts, static_cast<double>(k) * dt, {});
         }
-        barrier.wait();
-        if (stop_here) break;
-        bool& stop_next = stop_at[(k / 2 + 1) % 2];
-        if (part == 0) try {
-            for (std::size_t j = k; j < k + steps; ++j) {
-              for (std::size_t p = 0; p < pops.size(); ++p) {
-                spikes[p].clear();
-                pops[p]->finish_step(spikes[p]);
-              }
-              end_step(sink, progress, j, spikes, /*deliver=*/false);  // queue_spikes instead
-            }
-            for (std::size_t j = k + 3; j <= std::min(k + 4, n_steps); ++j) {
-              net->emit_sources(j);
-              record_sources(sink, j);
-            }
-          } catch (...) {
-            error = std::current_exception();
-            stop_next = true;
-          }
+        team.publish(part, k + steps);
       }
+      if (part == 0 && !team.stopped() && team.wait_all(n_steps, part)) try {
+          finish_pass(n_steps - (n_steps % 2 == 0 ? std::min<std::size_t>(2, n_steps) : 1));
+        } catch (...) {
+          error = std::current_exception();
+        }
     }
     if (error) std::rethrow_exception(error);
   }

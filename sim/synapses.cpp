@@ -4,9 +4,12 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cmath>
+#include <limits>
 #include <map>
 #include <set>
+#include <stdexcept>
 
 #include "models/psc_filter.hpp"
 #include "sim/chunks.hpp"
@@ -235,27 +238,33 @@ struct SynapticNetwork::Impl {
     bool from_source = false;
     std::size_t source = 0;  // population or source index
     // For a team (split_targets) of P threads with the ranges [part_lo[q], part_lo[q + 1])
-    // of the target: row i's synapses onto range q are [part_row[i P + q], part_row[i P +
-    // q + 1]) of the table (its targets ascend, so each row is cut in P pieces). One
-    // array, so that the offsets a thread reads for a spike share a cache line with the
-    // other threads' (queue_spikes). This took the place of a copy of the table per range
-    // (twice the memory, and a second set of row offsets to miss on).
-    networks::Connectivity::Array<std::uint64_t> part_row;  // n_source P + 1
+    // of the target: the targets of a row ascend, so each row is cut in P pieces. Row i's
+    // record, words [i W, (i + 1) W) of part_cut: its first synapse in the table (two
+    // words, low then high), then the ends of its P pieces from there (part(i, q)). W is a
+    // power of two, at least P + 2, so that a record never straddles a cache line: when
+    // the cuts were one array of n_source P + 1 offsets, thread 1 of 2 read two lines for
+    // a quarter of the spikes, and queued them 20-30% slower than thread 0 (CUBA at 64000
+    // neurons: 28-35 ms a run against 23-27). One record for all threads, so that a spike
+    // costs each thread the same line. This took the place of a copy of the table per
+    // range (twice the memory, and a second set of row offsets to miss on).
+    networks::Connectivity::Array<std::uint32_t> part_cut;  // n_source W
+    std::size_t part_words = 0;                             // W
     std::vector<std::uint32_t> part_lo;                     // P + 1 boundaries
     std::size_t part_count() const { return part_lo.empty() ? 0 : part_lo.size() - 1; }
+    // Row i's synapses onto range q: [begin, end) of the table.
+    std::pair<std::uint64_t, std::uint64_t> part(std::size_t i, std::size_t q) const {
+      const std::uint32_t* r = part_cut.data() + i * part_words;
+      const std::uint64_t first = r[0] | std::uint64_t{r[1]} << 32;
+      return {first + (q == 0 ? 0 : r[1 + q]), first + r[2 + q]};
+    }
   };
 
-  // Tells each population which row offsets deliver() reads for its spikes.
+  // Tells each population which row offsets deliver() reads for its spikes (one thread;
+  // a team's threads load their parts' records themselves, in queue_spikes).
   void hand_spike_rows() {
     for (std::size_t p = 0; p < pops.size(); ++p) {
       std::vector<SpikeRows> rows;
-      for (auto pi : proj_of_pop[p]) {
-        const Projection& pr = projections[pi];
-        if (pr.part_count() > 1)
-          rows.push_back({pr.part_row.data(), pr.part_count()});
-        else
-          rows.push_back({pr.table.row.data(), 1});
-      }
+      for (auto pi : proj_of_pop[p]) rows.push_back({projections[pi].table.row.data()});
       pops[p]->set_spike_prefetch(std::move(rows));
     }
   }
@@ -275,17 +284,26 @@ struct SynapticNetwork::Impl {
       if (channels[pr.channel].pop != p || !t.delay.empty()) continue;
       pr.part_lo = lo;
       const std::size_t P = lo.size() - 1;
-      pr.part_row.resize(t.n_source * P + 1);
+      pr.part_words = std::bit_ceil(P + 2);
+      pr.part_cut.assign(t.n_source * pr.part_words, 0);
       const std::uint32_t* tgt = t.target.data();
       for (std::size_t i = 0; i < t.n_source; ++i) {
-        pr.part_row[i * P] = t.row[i];
-        for (std::size_t q = 1; q < P; ++q)
-          pr.part_row[i * P + q] = static_cast<std::uint64_t>(
-              std::lower_bound(tgt + pr.part_row[i * P + q - 1], tgt + t.row[i + 1], lo[q]) - tgt);
+        const std::uint64_t first = t.row[i];
+        if (t.row[i + 1] - first > std::numeric_limits<std::uint32_t>::max())
+          throw std::length_error("a synapse row of more than 2^32 synapses");
+        std::uint32_t* r = pr.part_cut.data() + i * pr.part_words;
+        r[0] = static_cast<std::uint32_t>(first);
+        r[1] = static_cast<std::uint32_t>(first >> 32);
+        const std::uint32_t* from = tgt + first;
+        for (std::size_t q = 0; q < P; ++q) {
+          const std::uint32_t* to = q + 1 == P
+                                        ? tgt + t.row[i + 1]
+                                        : std::lower_bound(from, tgt + t.row[i + 1], lo[q + 1]);
+          r[2 + q] = static_cast<std::uint32_t>(to - (tgt + first));
+          from = to;
+        }
       }
-      pr.part_row[t.n_source * P] = t.row[t.n_source];
     }
-    hand_spike_rows();
   }
 
   double dt = 0.1;
@@ -378,8 +396,7 @@ struct SynapticNetwork::Impl {
     const std::size_t L = ch.ring.size();
     Slot* ring = ch.part_ring.data() + q * L;
     if (t.delay.empty()) {
-      const std::size_t P = pr.part_count();
-      const std::uint64_t b = pr.part_row[i * P + q], e = pr.part_row[i * P + q + 1];
+      const auto [b, e] = pr.part(i, q);
       if (b == e) return;
       ring[(stamp + t.delay_const) % L].rows.push_back(
           {static_cast<std::uint32_t>(pi), i, count, b, e});
@@ -416,10 +433,11 @@ struct SynapticNetwork::Impl {
       // The row offsets of all the step's spikes first, so that their misses overlap.
       for (auto pi : proj_of_pop[p]) {
         const Projection& pr = projections[pi];
-        const std::size_t P = std::max<std::size_t>(pr.part_count(), 1);
-        const std::uint64_t* row =
-            pr.part_count() > 0 ? pr.part_row.data() + q : pr.table.row.data();
-        for (const Spike& sp : merged) __builtin_prefetch(row + sp.neuron * P, 0, 3);
+        if (pr.part_count() > 0)
+          for (const Spike& sp : merged)
+            __builtin_prefetch(pr.part_cut.data() + sp.neuron * pr.part_words, 0, 3);
+        else  // a drawn delay: push_part reads the whole row
+          for (const Spike& sp : merged) __builtin_prefetch(pr.table.row.data() + sp.neuron, 0, 3);
       }
       for (auto pi : proj_of_pop[p])
         for (const Spike& sp : merged) push_part(pi, sp.neuron, j + 1, 1.0, q);
@@ -689,10 +707,8 @@ struct SynapticNetwork::Impl {
       // prefetches the rows, so their misses overlap instead of each stalling its push.
       // (Populations may have started these loads already: set_spike_prefetch.)
       for (auto pi : proj_of_pop[p]) {
-        const Projection& pr = projections[pi];
-        const std::size_t P = std::max<std::size_t>(pr.part_count(), 1);
-        const std::uint64_t* row = P > 1 ? pr.part_row.data() : pr.table.row.data();
-        for (const Spike& sp : spikes[p]) __builtin_prefetch(row + sp.neuron * P, 0, 3);
+        const std::uint64_t* row = projections[pi].table.row.data();
+        for (const Spike& sp : spikes[p]) __builtin_prefetch(row + sp.neuron, 0, 3);
       }
       for (auto pi : proj_of_pop[p])
         for (const Spike& sp : spikes[p]) push(pi, sp.neuron, k + 1, 1.0);
@@ -790,7 +806,7 @@ std::size_t SynapticNetwork::synapse_bytes() const {
   std::size_t n = 0;
   for (const auto& p : impl_->projections) {
     n += p.table.bytes();
-    n += p.part_row.size() * sizeof(std::uint64_t);  // a team's cuts (split_targets)
+    n += p.part_cut.size() * sizeof(std::uint32_t);  // a team's cuts (split_targets)
   }
   return n;
 }

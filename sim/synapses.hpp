@@ -84,9 +84,9 @@ class SynapticNetwork {
   void clear_part(std::size_t k, std::size_t part);
   void arrive_part(std::size_t k, std::size_t p, std::size_t part);
   // For a team with fixed ranges [lo[q], lo[q + 1]) of population p: stores where each
-  // row of a constant-delay projection onto p crosses those ranges (8 bytes per source
-  // neuron and range), so that a thread queues just its part of a row, and sets up the
-  // threads' queues.
+  // row of a constant-delay projection onto p crosses those ranges (per source neuron, 4
+  // bytes times the power of two at least threads + 2: 16 bytes for 2 threads), so that
+  // a thread queues just its part of a row, and sets up the threads' queues.
   void split_targets(std::size_t p, const std::vector<std::uint32_t>& lo);
   // Starts loading the synapse rows that arrive at step k into the calling thread's
   // cache: a hint, called near the end of step k - 1 by the one-thread loop. Only the

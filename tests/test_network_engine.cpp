@@ -3,9 +3,12 @@
 // golden regression (test 6), and SpecErrors for bad projections.
 #include <doctest/doctest.h>
 
+#include <atomic>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "models/model_info.hpp"
@@ -13,6 +16,7 @@
 #include "sim/simulation.hpp"
 #include "sim/spec_defaults.hpp"
 #include "sim/spike_sources.hpp"
+#include "sim/team_barrier.hpp"
 
 using namespace ranvier;
 
@@ -772,6 +776,89 @@ TEST_CASE("a team's range of more than one pair block gives the same spikes") {
   for (std::size_t p = 0; p < 2; ++p) {
     CHECK(single.by_pop[p].size() > 500);
     require_same_spikes(single.by_pop[p], team.by_pop[p]);
+  }
+}
+
+TEST_CASE("TeamProgress: a wait returns once the others have published, or on stop") {
+  // The team loop in pairs has no barrier: a thread waits for the steps it needs
+  // (run_team_pairs). A wait must not return before the publish (the waiter would read
+  // spikes not yet written), must see what was written before it (release/acquire), and
+  // must end on stop() even when no publish will come (an error on another thread), or the
+  // run would hang.
+  sim::detail::TeamProgress team(3, std::chrono::microseconds(50));
+  CHECK(team.wait_all(0, 1));  // nothing asked for yet
+  std::atomic<bool> written{false};
+  int payload = 0;
+  std::thread other([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));  // the waiter sleeps by then
+    team.publish(0, 2);
+    payload = 42;  // after thread 0's publish, before thread 2's: the waiter must see it
+    written.store(true, std::memory_order_relaxed);
+    team.publish(2, 3);
+  });
+  CHECK(team.wait_all(2, 1));  // thread 0 at 2, thread 2 at 3: both at least 2
+  CHECK(written.load(std::memory_order_relaxed));
+  CHECK(payload == 42);
+  other.join();
+  // Thread 0 never gets to 3: only stop() ends this wait, with false.
+  std::thread stopper([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    team.stop();
+  });
+  CHECK(!team.wait_all(3, 1));
+  stopper.join();
+  CHECK(!team.wait_all(0, 1));  // and every wait after it
+}
+
+TEST_CASE("a team without a barrier: one population, three delays, the same spikes") {
+  // run_team_pairs lets a thread start a pair while the others finish the last one. With
+  // one population its first step's spikes are final just before its second step's
+  // arrivals, so that is where the second half of the queueing goes (first_done). Delays
+  // of 1, 2 and 3 steps put entries queued in either half into the same slots. Teams of 2
+  // and 3 threads against the one-thread loop in single steps, bit for bit.
+  sim::RunSpec r;
+  r.dt = 0.1;
+  r.duration = 60.1;  // 601 steps: a last single step
+  r.seed = 11;
+  const std::size_t n = 16000;  // 63 chunks: 3 threads of at least 16
+  auto p = pop("exc", "lif", n);
+  p.params["V_L"].assign(n, -49.0);
+  p.params["V_th"].assign(n, -50.0);
+  p.params["V_reset"].assign(n, -60.0);
+  p.params["tau_m"].assign(n, 20.0);
+  p.params["tau_ref"].assign(n, 5.0);
+  std::vector<double> v(n);
+  for (std::size_t i = 0; i < n; ++i) v[i] = -60.0 + 10.0 * ((i * 7919) % 1000) / 1000.0;
+  p.initial["V"] = v;
+  r.populations = {p};
+  sim::SpikeSourceSpec poisson;
+  poisson.name = "drive";
+  poisson.kind = sim::SpikeSourceSpec::Kind::poisson;
+  poisson.size = 100;
+  poisson.rate_hz = {50.0};
+  r.sources = {poisson};
+  for (auto [name, src, w, delay] :
+       {std::tuple{"ee", "exc", 8.1, 0.1}, std::tuple{"ei", "exc", -90.0, 0.3},
+        std::tuple{"drive_exc", "drive", 5.0, 0.2}}) {
+    auto pr = projection(name, src, "exc", w, delay, w < 0 ? 10.0 : 5.0);
+    pr.rule.kind = networks::ConnectionRule::Kind::fixed_probability;
+    pr.rule.p = 40.0 / static_cast<double>(n);
+    r.projections.push_back(pr);
+  }
+  r.spike_populations = {"exc"};
+  Collect single;
+  sim::RunOptions o;
+  o.step_pairs = false;
+  sim::Simulation(r, o).run(single);
+  CHECK(single.by_pop[0].size() > 1000);  // 2246: enough to compare
+  for (const int threads : {2, 3}) {
+    INFO("threads: " << threads);
+    Collect team;
+    sim::Simulation t(r, {threads, false, 16});
+    REQUIRE(t.team_threads() == threads);
+    REQUIRE(t.steps_in_pairs());
+    t.run(team);
+    require_same_spikes(single.by_pop[0], team.by_pop[0]);
   }
 }
 
