@@ -6,6 +6,7 @@
 #include <array>
 #include <bit>
 #include <cmath>
+#include <cstdint>
 #include <limits>
 #include <map>
 #include <set>
@@ -330,12 +331,16 @@ struct SynapticNetwork::Impl {
   std::vector<MergeScratch> merge_scratch;
 
   // Prefetches the lines of [b, e): Locality 2 into L2 (rows queued a step or more ahead),
-  // 3 into L1 (rows about to arrive).
+  // 3 into L1 (rows about to arrive). From the start of b's line: stepping 64 bytes from b
+  // itself left out the last line whenever b was not at a line's start (a 32-synapse piece,
+  // 128 bytes, lies on three lines but got two prefetches).
   template <int Locality = 2, class T>
   static void prefetch(const T* b, const T* e) {
-    const char* p = reinterpret_cast<const char*>(b);
-    const char* end = reinterpret_cast<const char*>(e);
-    for (; p < end; p += 64) __builtin_prefetch(p, 0, Locality);
+    if (b == e) return;
+    const auto first = reinterpret_cast<std::uintptr_t>(b) & ~std::uintptr_t{63};
+    const auto end = reinterpret_cast<std::uintptr_t>(e);
+    for (std::uintptr_t p = first; p < end; p += 64)
+      __builtin_prefetch(reinterpret_cast<const void*>(p), 0, Locality);
   }
 
   // Loads the rows that arrive at step k (targets and weights) from L3 into L1, at the end
