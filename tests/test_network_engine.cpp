@@ -77,6 +77,30 @@ sim::ProjectionSpec projection(std::string name, std::string src, std::string tg
   return p;
 }
 
+// A population of CUBA's LIF neurons (V_L above threshold: each fires on its own), V
+// spread over [V_reset, V_th) without random numbers.
+sim::PopulationSpec cuba_population(std::string name, std::size_t m) {
+  auto p = pop(std::move(name), "lif", m);
+  p.params["V_L"].assign(m, -49.0);
+  p.params["V_th"].assign(m, -50.0);
+  p.params["V_reset"].assign(m, -60.0);
+  p.params["tau_m"].assign(m, 20.0);
+  p.params["tau_ref"].assign(m, 5.0);
+  std::vector<double> v(m);
+  for (std::size_t i = 0; i < m; ++i) v[i] = -60.0 + 10.0 * ((i * 7919) % 1000) / 1000.0;
+  p.initial["V"] = v;
+  return p;
+}
+
+sim::SpikeSourceSpec poisson_source(std::string name, std::size_t size, double rate_hz) {
+  sim::SpikeSourceSpec s;
+  s.name = std::move(name);
+  s.kind = sim::SpikeSourceSpec::Kind::poisson;
+  s.size = size;
+  s.rate_hz = {rate_hz};
+  return s;
+}
+
 // CUBA (Brette et al. 2007) scaled to n neurons with `k` synapses per neuron.
 sim::RunSpec cuba(std::size_t n, double duration, double k = 80.0) {
   sim::RunSpec r;
@@ -84,19 +108,7 @@ sim::RunSpec cuba(std::size_t n, double duration, double k = 80.0) {
   r.duration = duration;
   r.seed = 5;
   const std::size_t ne = n * 4 / 5, ni = n - ne;
-  auto make = [](std::string name, std::size_t m) {
-    auto p = pop(std::move(name), "lif", m);
-    p.params["V_L"].assign(m, -49.0);
-    p.params["V_th"].assign(m, -50.0);
-    p.params["V_reset"].assign(m, -60.0);
-    p.params["tau_m"].assign(m, 20.0);
-    p.params["tau_ref"].assign(m, 5.0);
-    std::vector<double> v(m);
-    for (std::size_t i = 0; i < m; ++i) v[i] = -60.0 + 10.0 * ((i * 7919) % 1000) / 1000.0;
-    p.initial["V"] = v;
-    return p;
-  };
-  r.populations = {make("exc", ne), make("inh", ni)};
+  r.populations = {cuba_population("exc", ne), cuba_population("inh", ni)};
   const double p = k / static_cast<double>(n);
   for (auto [src, w, tau] :
        {std::tuple{"exc", 1.62 * 5.0, 5.0}, std::tuple{"inh", -9.0 * 10.0, 10.0}})
@@ -108,6 +120,17 @@ sim::RunSpec cuba(std::size_t n, double duration, double k = 80.0) {
     }
   r.spike_populations = {"exc", "inh"};
   return r;
+}
+
+// Runs r on a team of `threads` threads that steps in pairs (Simulation's run_team_pairs);
+// small networks too (16 chunks a thread).
+Collect run_team_in_pairs(const sim::RunSpec& r, int threads) {
+  Collect c;
+  sim::Simulation t(r, {threads, false, 16});
+  REQUIRE(t.team_threads() == threads);
+  REQUIRE(t.steps_in_pairs());
+  t.run(c);
+  return c;
 }
 
 // The same spikes bit for bit: neuron and time of each, in order.
@@ -705,12 +728,7 @@ TEST_CASE("steps in pairs give the same spikes as single steps") {
   // every other pair; the inhibitory one (33 chunks) is one. A Poisson source (its spikes
   // emitted between the two steps of a pair) and 1003 steps (a last single step) too.
   auto r = cuba(42000, 100.3);
-  sim::SpikeSourceSpec poisson;
-  poisson.name = "drive";
-  poisson.kind = sim::SpikeSourceSpec::Kind::poisson;
-  poisson.size = 200;
-  poisson.rate_hz = {40.0};
-  r.sources = {poisson};
+  r.sources = {poisson_source("drive", 200, 40.0)};
   auto pr = projection("drive_exc", "drive", "exc", 3.0, 0.1, 5.0);  // into the same slots
   pr.rule.kind = networks::ConnectionRule::Kind::fixed_probability;
   pr.rule.p = 0.05;
@@ -737,11 +755,7 @@ TEST_CASE("steps in pairs give the same spikes as single steps") {
   // population a thread: one block each), bit for bit.
   for (const int threads : {2, 3}) {
     INFO("threads: " << threads);
-    Collect team;
-    sim::Simulation t(r, {threads, false, 16});
-    REQUIRE(t.team_threads() == threads);
-    REQUIRE(t.steps_in_pairs());
-    t.run(team);
+    const Collect team = run_team_in_pairs(r, threads);
     for (std::size_t p = 0; p < 2; ++p) require_same_spikes(paired.by_pop[p], team.by_pop[p]);
     require_same_spikes(paired.by_source[0], team.by_source[0]);
   }
@@ -821,22 +835,8 @@ TEST_CASE("a team without a barrier: one population, three delays, the same spik
   r.duration = 60.1;  // 601 steps: a last single step
   r.seed = 11;
   const std::size_t n = 16000;  // 63 chunks: 3 threads of at least 16
-  auto p = pop("exc", "lif", n);
-  p.params["V_L"].assign(n, -49.0);
-  p.params["V_th"].assign(n, -50.0);
-  p.params["V_reset"].assign(n, -60.0);
-  p.params["tau_m"].assign(n, 20.0);
-  p.params["tau_ref"].assign(n, 5.0);
-  std::vector<double> v(n);
-  for (std::size_t i = 0; i < n; ++i) v[i] = -60.0 + 10.0 * ((i * 7919) % 1000) / 1000.0;
-  p.initial["V"] = v;
-  r.populations = {p};
-  sim::SpikeSourceSpec poisson;
-  poisson.name = "drive";
-  poisson.kind = sim::SpikeSourceSpec::Kind::poisson;
-  poisson.size = 100;
-  poisson.rate_hz = {50.0};
-  r.sources = {poisson};
+  r.populations = {cuba_population("exc", n)};
+  r.sources = {poisson_source("drive", 100, 50.0)};
   for (auto [name, src, w, delay] :
        {std::tuple{"ee", "exc", 8.1, 0.1}, std::tuple{"ei", "exc", -90.0, 0.3},
         std::tuple{"drive_exc", "drive", 5.0, 0.2}}) {
@@ -853,12 +853,7 @@ TEST_CASE("a team without a barrier: one population, three delays, the same spik
   CHECK(single.by_pop[0].size() > 1000);  // 2246: enough to compare
   for (const int threads : {2, 3}) {
     INFO("threads: " << threads);
-    Collect team;
-    sim::Simulation t(r, {threads, false, 16});
-    REQUIRE(t.team_threads() == threads);
-    REQUIRE(t.steps_in_pairs());
-    t.run(team);
-    require_same_spikes(single.by_pop[0], team.by_pop[0]);
+    require_same_spikes(single.by_pop[0], run_team_in_pairs(r, threads).by_pop[0]);
   }
 }
 
