@@ -645,7 +645,8 @@ struct Simulation::Impl {
           net->queue_sources(k - 1, part);
         }
         // Step k + 1's arrivals: every part's spikes of step k - 1, and the sources of
-        // step k (emitted by finish_pass(k - 4) on thread 0, done before it published k - 2).
+        // step k (emitted by finish_pass(k - 4), which thread 0 runs in pair k - 2 before
+        // it publishes k - 1 steps done; the sources k - 1 above come from the same call).
         bool second_queued = false;
         auto queue_second = [&] {
           if (second_queued) return;
