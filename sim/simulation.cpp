@@ -662,8 +662,6 @@ struct Simulation::Impl {
     struct alignas(64) Busy {  // a line each: each thread writes its own
       Clock::time_point since;
       double waited = 0, busy = 0;  // seconds
-      double queued_since = 0;      // runqueue_seconds() at `since`
-      bool contended = false;       // runnable but not running for > 5% of the window
     };
     std::vector<Busy> busy(parts);
     std::size_t stops = 0;
@@ -672,12 +670,8 @@ struct Simulation::Impl {
     auto rebalance = [&] {
       std::vector<double> b(parts);
       for (std::size_t q = 0; q < parts; ++q) b[q] = busy[q].busy;
-      bool contended = false;
-      for (const Busy& c : busy) contended |= c.contended;
       if (opt.balance == RunOptions::Balance::rotate)
         detail::rotate_team_tiles(tiles, stops), parts_moved = true;
-      else if (contended)  // other processes on the cores: see even_team_tiles
-        parts_moved = detail::even_team_tiles(tiles);
       else
         parts_moved = detail::rebalance_team_tiles(tiles, b);
       ++stops;
@@ -692,7 +686,6 @@ struct Simulation::Impl {
       const auto part = static_cast<std::size_t>(omp_get_thread_num());
       Busy& clock = busy[part];
       clock.since = Clock::now();
-      if (rebalancing) clock.queued_since = detail::runqueue_seconds();
       auto wait_all = [&](std::uint64_t steps) {
         if (!rebalancing) return team.wait_all(steps, part);
         const auto t0 = Clock::now();
@@ -763,10 +756,8 @@ struct Simulation::Impl {
         // is what the others wait for), each thread cuts its queued rows for its new part.
         if (rebalancing && steps == 2 && k + 2 < n_steps &&
             (k / 2 + 1) % opt.rebalance_pairs == 0) {
-          const double wall = std::chrono::duration<double>(Clock::now() - clock.since).count(),
-                       queued = detail::runqueue_seconds();
-          clock.busy = wall - clock.waited;
-          clock.contended = queued - clock.queued_since > 0.05 * wall;  // false if NaN
+          clock.busy =
+              std::chrono::duration<double>(Clock::now() - clock.since).count() - clock.waited;
           if (part == 0) {
             if (!team.wait_all(k + 2, part)) break;
             try {
@@ -784,7 +775,6 @@ struct Simulation::Impl {
           if (parts_moved) net->requeue_part(part);
           clock.waited = 0;
           clock.since = Clock::now();
-          clock.queued_since = detail::runqueue_seconds();
           continue;
         }
         team.publish(part, k + steps);

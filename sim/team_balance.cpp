@@ -2,8 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
-#include <limits>
 #include <stdexcept>
 
 namespace ranvier::sim::detail {
@@ -91,32 +89,6 @@ bool rebalance_team_tiles(TeamTiles& t, const std::vector<double>& busy, double 
     return false;
   t.part_tile = std::move(next);
   return true;
-}
-
-bool even_team_tiles(TeamTiles& t) {
-  bool moved = false;
-  for (std::size_t p = 0; p < t.part_tile.size(); ++p) {
-    const std::size_t T = t.tile_chunk[p].size() - 1, P = t.part_tile[p].size() - 1;
-    for (std::size_t q = 0; q <= P; ++q) {
-      moved |= t.part_tile[p][q] != T * q / P;
-      t.part_tile[p][q] = T * q / P;
-    }
-  }
-  return moved;
-}
-
-double runqueue_seconds() {
-#if defined(__linux__)
-  // "run_ns wait_ns slices": read with stdio, not iostreams: this runs on every thread of
-  // a team at every stop, and needs to be cheap (a few microseconds).
-  if (std::FILE* f = std::fopen("/proc/thread-self/schedstat", "r")) {
-    unsigned long long run = 0, wait = 0;
-    const int got = std::fscanf(f, "%llu %llu", &run, &wait);
-    std::fclose(f);
-    if (got == 2) return static_cast<double>(wait) * 1e-9;
-  }
-#endif
-  return std::numeric_limits<double>::quiet_NaN();
 }
 
 void rotate_team_tiles(TeamTiles& t, std::size_t point) {

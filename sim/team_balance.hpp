@@ -47,18 +47,6 @@ TeamTiles make_team_tiles(const std::vector<std::size_t>& chunks, std::size_t ti
 // small moves are not worth the caches they cost).
 bool rebalance_team_tiles(TeamTiles& t, const std::vector<double>& busy, double min_gain = 0.03);
 
-// Back to parts of nearly equal tile counts (make_team_tiles's); false if they were.
-// For a machine whose cores other processes compete for: there, a thread's busy time
-// measures the scheduler, not its core, and the thread given less work falls asleep at
-// every wait; each wake then waits for the competitor's time slice (CUBA at 64000
-// neurons, thread 1 sharing its core with a busy loop: 8 s a run with the parts moved by
-// the clock, 0.68 s with halves).
-bool even_team_tiles(TeamTiles& t);
-
-// The calling thread's time spent runnable but not running since it started, in
-// seconds (Linux: /proc/thread-self/schedstat); NaN where that cannot be read.
-double runqueue_seconds();
-
 // Test runs: a cut that depends only on `point` and moves every boundary, so that a test
 // sees the parts change at each rebalance point (RunOptions::TeamBalance::rotate).
 void rotate_team_tiles(TeamTiles& t, std::size_t point);

@@ -3,7 +3,6 @@
 // test_network_engine.cpp ("a team whose parts move ...").
 #include <doctest/doctest.h>
 
-#include <cmath>
 #include <limits>
 #include <vector>
 
@@ -107,23 +106,4 @@ TEST_CASE("team tiles: the test rotation moves every boundary and keeps a tile a
       last = t.part_tile[0];
     }
   }
-}
-
-TEST_CASE("team tiles: back to even parts, and the runqueue clock that decides it") {
-  // A team on cores that other processes compete for goes back to even parts
-  // (even_team_tiles): Simulation's run_team_pairs does so when a thread was runnable
-  // but not running for more than 5% of a window, read from runqueue_seconds.
-  TeamTiles t = cuba_tiles();
-  REQUIRE(rebalance_team_tiles(t, {1.0, 2.0}));
-  CHECK(ranvier::sim::detail::even_team_tiles(t));
-  CHECK(t.part_tile[0] == std::vector<std::size_t>{0, 7, 14});
-  CHECK(t.part_tile[1] == std::vector<std::size_t>{0, 7, 14});
-  CHECK_FALSE(ranvier::sim::detail::even_team_tiles(t));  // already even
-#if defined(__linux__)
-  // The clock must be there on Linux (else the guard is silently off) and cannot go back.
-  const double a = ranvier::sim::detail::runqueue_seconds();
-  REQUIRE(std::isfinite(a));
-  CHECK(a >= 0);
-  CHECK(ranvier::sim::detail::runqueue_seconds() >= a);
-#endif
 }
