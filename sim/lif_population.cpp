@@ -315,16 +315,6 @@ class LifExactPopulation final : public Population {
     return c0 == c1 ? std::pair<std::size_t, std::size_t>{0, 0}
                     : std::pair{chunks_[c0].begin, chunks_[c1 - 1].begin + chunks_[c1 - 1].n};
   }
-  std::size_t chunk_start(std::size_t c) const override {
-    return c < chunks_.size() ? chunks_[c].begin : n_;
-  }
-  void set_part_chunks(std::span<const std::size_t> bounds) override {
-    if (bounds.size() < 2 || bounds.front() != 0 || bounds.back() != chunks_.size() ||
-        !std::is_sorted(bounds.begin(), bounds.end()))
-      throw std::invalid_argument("set_part_chunks: bounds must ascend from 0 to the chunks");
-    part_bounds_.assign(bounds.begin(), bounds.end());
-    lay_out_parts(bounds.size() - 1);
-  }
   void begin_team(std::size_t parts) override {
     lay_out_parts(parts);
     for (auto& b : part_spikes_) b.assign(part_end_.size(), {});
@@ -419,10 +409,8 @@ class LifExactPopulation final : public Population {
   }
 
  private:
-  // Chunks [first, last) of part p of `parts`: set_part_chunks's bounds if it set them
-  // for that many parts, else contiguous parts balanced to one chunk.
+  // Chunks [first, last) of part p of `parts`: contiguous, balanced to one chunk.
   std::pair<std::size_t, std::size_t> part_chunks(std::size_t p, std::size_t parts) const {
-    if (part_bounds_.size() == parts + 1) return {part_bounds_[p], part_bounds_[p + 1]};
     const std::size_t n = chunks_.size();
     return {n * p / parts, n * (p + 1) / parts};
   }
@@ -1030,7 +1018,6 @@ class LifExactPopulation final : public Population {
   static constexpr std::size_t kPartGapSlots = 4096 / sizeof(RefractoryQueue) + 1;
   std::vector<std::uint32_t> chunk_part_;  // the part each chunk is in
   std::vector<std::size_t> part_end_;      // per part: one past its last chunk
-  std::vector<std::size_t> part_bounds_;   // set_part_chunks's, else balanced (part_chunks)
   std::size_t slot(std::size_t c) const {
     return c + chunk_part_[c] * kPartGapSlots;
   }
@@ -1049,8 +1036,7 @@ class LifExactPopulation final : public Population {
   // Lays refractory_bits_ and release_queue_ out for `parts` parts (part_chunks), moving
   // what they hold.
   void lay_out_parts(std::size_t parts) {
-    if (part_bounds_.size() != parts + 1)
-      parts = std::clamp<std::size_t>(parts, 1, std::max<std::size_t>(chunks_.size(), 1));
+    parts = std::clamp<std::size_t>(parts, 1, std::max<std::size_t>(chunks_.size(), 1));
     const std::vector<std::uint32_t> old_part = std::move(chunk_part_);
     chunk_part_.assign(chunks_.size(), 0);
     part_end_.assign(parts, 0);

@@ -8,7 +8,6 @@
 #include <memory>
 #include <optional>
 #include <span>
-#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
@@ -99,15 +98,6 @@ class Population {
   virtual std::pair<std::size_t, std::size_t> part_range(std::size_t /*p*/,
                                                          std::size_t /*parts*/) const {
     return {0, size()};
-  }
-  // The first neuron of chunk c, for c in [0, chunk_count()]: size() for the end.
-  virtual std::size_t chunk_start(std::size_t c) const { return c == 0 ? 0 : size(); }
-  // Moves the team's parts: part p becomes the chunks [bounds[p], bounds[p + 1]), bounds
-  // ascending from 0 to chunk_count(), parts = bounds.size() - 1. Only between steps, no
-  // part being stepped; steps before and after give the results they would give with any
-  // other bounds (sim/team_balance.hpp). Kinds that split implement it.
-  virtual void set_part_chunks(std::span<const std::size_t> /*bounds*/) {
-    throw std::logic_error("set_part_chunks: this population does not split its step");
   }
   // Called once before the first advance_part, with the `parts` the run steps in.
   virtual void begin_team(std::size_t /*parts*/) {}

@@ -5,8 +5,6 @@
 #include <omp.h>
 
 #include <algorithm>
-#include <bit>
-#include <chrono>
 #include <cmath>
 #include <exception>
 #include <limits>
@@ -16,7 +14,6 @@
 #include "models/param_check.hpp"
 #include "sim/stimulus.hpp"
 #include "sim/synapses.hpp"
-#include "sim/team_balance.hpp"
 #include "sim/team_barrier.hpp"
 
 namespace ranvier::sim {
@@ -297,10 +294,6 @@ struct Simulation::Impl {
   std::vector<std::vector<char>> source_subset;  // per recorded source: empty (all) or a mask
   std::vector<Trace> traces;
   std::unique_ptr<SynapticNetwork> net;  // null without projections
-  detail::TeamTiles tiles;               // a team's parts (with a network)
-  std::vector<std::uint32_t> part_tiles(std::size_t p) const {
-    return {tiles.part_tile[p].begin(), tiles.part_tile[p].end()};
-  }
   // Per population: no stimulus and no filtered synaptic current reaches it, and it takes
   // an empty input span (LIF exact with attached synapses): its input is never filled.
   std::vector<char> no_input;
@@ -334,23 +327,14 @@ struct Simulation::Impl {
       rate_pop.push_back(p);
     }
     rate_count.assign(rate_pop.size(), 0.0);
-    if (const int team = team_size(); net && team > 1) {  // the team's tiles and parts
-      const auto P = static_cast<std::size_t>(team);
-      // 14 tiles for 2 threads: a row's record fills one cache line (split_targets), and
-      // a part moves by 1/14 of a population (7%) at a time.
-      const std::size_t T =
-          opt.rebalance_pairs > 0 ? std::max<std::size_t>(14, std::bit_ceil(P + 2) - 2) : P;
-      std::vector<std::size_t> chunks;
-      for (const auto& p : pops) chunks.push_back(p->chunk_count());
-      tiles = detail::make_team_tiles(chunks, T, P);
+    if (const int team = team_size(); net && team > 1)  // the team's ranges, fixed
       for (std::size_t p = 0; p < pops.size(); ++p) {
-        pops[p]->set_part_chunks(tiles.chunk_bounds(p));
-        std::vector<std::uint32_t> tile_lo;
-        for (std::size_t c : tiles.tile_chunk[p])
-          tile_lo.push_back(static_cast<std::uint32_t>(pops[p]->chunk_start(c)));
-        net->split_targets(p, tile_lo, part_tiles(p));
+        std::vector<std::uint32_t> lo;
+        for (std::size_t part = 0; part < static_cast<std::size_t>(team); ++part)
+          lo.push_back(static_cast<std::uint32_t>(pops[p]->part_range(part, team).first));
+        lo.push_back(static_cast<std::uint32_t>(pops[p]->size()));
+        net->split_targets(p, lo);
       }
-    }
     no_input.assign(pops.size(), 0);
     for (std::size_t p = 0; p < pops.size(); ++p) {
       bool stimulated = false;
@@ -624,10 +608,6 @@ struct Simulation::Impl {
   // and emits the sources of steps k + 1 and k + 2, two steps ahead of their queueing.
   // The buffers this needs: spikes and faults of four steps (Population::part_spikes),
   // sources of four steps (SynapticNetwork::emit_sources).
-  // Every RunOptions::rebalance_pairs pairs the team stops together: thread 0 waits for
-  // every part to finish the pair, moves the parts by the threads' busy times (sim/
-  // team_balance.hpp) and only then publishes the pair as done, which the others wait for;
-  // each thread then cuts its queued rows for its new part (requeue_part).
   void run_team_pairs(RunSink& sink, const ProgressFn& progress, std::size_t parts) {
     std::vector<std::vector<Spike>> spikes(pops.size());
     const double dt = spec.dt;
@@ -654,49 +634,13 @@ struct Simulation::Impl {
     std::exception_ptr error;
     detail::TeamProgress team(parts);
     const int threads = static_cast<int>(parts);
-    // Moving the parts (sim/team_balance.hpp): each thread's busy time since the last
-    // stop, its waits left out.
-    using Clock = std::chrono::steady_clock;
-    const bool rebalancing =
-        opt.rebalance_pairs > 0 && tiles.parts() == parts && tiles.tile_chunk[0].size() - 1 > parts;
-    struct alignas(64) Busy {  // a line each: each thread writes its own
-      Clock::time_point since;
-      double waited = 0, busy = 0;  // seconds
-    };
-    std::vector<Busy> busy(parts);
-    std::size_t stops = 0;
-    bool parts_moved = false;  // at the last stop: thread 0 writes, before it publishes
-    // Thread 0 at a stop, every thread waiting: the new parts.
-    auto rebalance = [&] {
-      std::vector<double> b(parts);
-      for (std::size_t q = 0; q < parts; ++q) b[q] = busy[q].busy;
-      if (opt.balance == RunOptions::Balance::rotate)
-        detail::rotate_team_tiles(tiles, stops), parts_moved = true;
-      else
-        parts_moved = detail::rebalance_team_tiles(tiles, b);
-      ++stops;
-      if (parts_moved)
-        for (std::size_t p = 0; p < pops.size(); ++p) {
-          pops[p]->set_part_chunks(tiles.chunk_bounds(p));
-          net->set_part_tiles(p, part_tiles(p));
-        }
-    };
 #pragma omp parallel num_threads(threads)
     {
       const auto part = static_cast<std::size_t>(omp_get_thread_num());
-      Busy& clock = busy[part];
-      clock.since = Clock::now();
-      auto wait_all = [&](std::uint64_t steps) {
-        if (!rebalancing) return team.wait_all(steps, part);
-        const auto t0 = Clock::now();
-        const bool ok = team.wait_all(steps, part);
-        clock.waited += std::chrono::duration<double>(Clock::now() - t0).count();
-        return ok;
-      };
       for (std::size_t k = 0; k < n_steps && !team.stopped(); k += 2) {
         const std::size_t steps = std::min<std::size_t>(2, n_steps - k);
         if (k >= 2) {  // step k's arrivals: every part's spikes of step k - 2
-          if (!wait_all(k - 1)) break;
+          if (!team.wait_all(k - 1, part)) break;
           net->queue_spikes(k - 2, part);
           net->queue_sources(k - 1, part);
         }
@@ -708,7 +652,7 @@ struct Simulation::Impl {
           if (second_queued) return;
           second_queued = true;
           if (k >= 2) {
-            if (!wait_all(k)) return;  // stopped: the pair runs out unused
+            if (!team.wait_all(k, part)) return;  // stopped: the pair runs out unused
             if (part == 0) try {
                 finish_pass(k - 2);
               } catch (...) {
@@ -751,31 +695,6 @@ struct Simulation::Impl {
           for (std::size_t p = 0; p < pops.size(); ++p) net->arrive_part(k, p, part);
           for (std::size_t p = 0; p < pops.size(); ++p)
             pops[p]->advance_part(part, parts, static_cast<double>(k) * dt, {});
-        }
-        // A stop: every thread through this pair, thread 0 moves the parts (its publish
-        // is what the others wait for), each thread cuts its queued rows for its new part.
-        if (rebalancing && steps == 2 && k + 2 < n_steps &&
-            (k / 2 + 1) % opt.rebalance_pairs == 0) {
-          clock.busy =
-              std::chrono::duration<double>(Clock::now() - clock.since).count() - clock.waited;
-          if (part == 0) {
-            if (!team.wait_all(k + 2, part)) break;
-            try {
-              rebalance();
-            } catch (...) {
-              error = std::current_exception();
-              team.stop();
-              break;
-            }
-            team.publish(part, k + 2);
-          } else {
-            team.publish(part, k + 2);
-            if (!team.wait_all(k + 2, part)) break;
-          }
-          if (parts_moved) net->requeue_part(part);
-          clock.waited = 0;
-          clock.since = Clock::now();
-          continue;
         }
         team.publish(part, k + steps);
       }

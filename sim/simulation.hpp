@@ -53,13 +53,6 @@ struct RunOptions {
   // The one-thread loop takes steps in pairs where it can (Population::advance_pair):
   // the same results; tests turn it off to compare.
   bool step_pairs = true;
-  // A team stepping in pairs stops together every `rebalance_pairs` pairs of steps and
-  // moves its threads' parts by the work each did since the last stop, so that a slower
-  // core gets fewer neurons (sim/team_balance.hpp); 0 keeps the parts fixed. The results
-  // are the same either way. `rotate` (tests) moves them by a fixed rule instead.
-  std::size_t rebalance_pairs = 64;
-  enum class Balance { timed, rotate };
-  Balance balance = Balance::timed;
 };
 
 // Checks everything that can be checked before running; throws SpecError with the key path.

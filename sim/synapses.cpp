@@ -238,28 +238,25 @@ struct SynapticNetwork::Impl {
     std::size_t channel = 0;
     bool from_source = false;
     std::size_t source = 0;  // population or source index
-    // For a team (split_targets): the target's neurons are cut into T tiles [tile_lo[t],
-    // tile_lo[t + 1]), and thread q owns the tiles [a_q, a_{q+1}) (pop_part_tile). The
-    // targets of a row ascend, so each row is cut in T pieces. Row i's record, words [i W,
-    // (i + 1) W) of part_cut: its first synapse in the table (two words, low then high),
-    // then the ends of its T pieces from there. W is a power of two, at least T + 2, so
-    // that a record never straddles a cache line: when the cuts were one array of
-    // n_source P + 1 offsets, thread 1 of 2 read two lines for a quarter of the spikes, and
-    // queued them 20-30% slower than thread 0 (CUBA at 64000 neurons: 28-35 ms a run
-    // against 23-27). One record for all threads, so that a spike costs each thread the
-    // same line, and one end for every tile, so that moving the threads' parts
-    // (set_part_tiles) needs no new cut. This took the place of a copy of the table per
+    // For a team (split_targets) of P threads with the ranges [part_lo[q], part_lo[q + 1])
+    // of the target: the targets of a row ascend, so each row is cut in P pieces. Row i's
+    // record, words [i W, (i + 1) W) of part_cut: its first synapse in the table (two
+    // words, low then high), then the ends of its P pieces from there (part(i, q)). W is a
+    // power of two, at least P + 2, so that a record never straddles a cache line: when
+    // the cuts were one array of n_source P + 1 offsets, thread 1 of 2 read two lines for
+    // a quarter of the spikes, and queued them 20-30% slower than thread 0 (CUBA at 64000
+    // neurons: 28-35 ms a run against 23-27). One record for all threads, so that a spike
+    // costs each thread the same line. This took the place of a copy of the table per
     // range (twice the memory, and a second set of row offsets to miss on).
     networks::Connectivity::Array<std::uint32_t> part_cut;  // n_source W
     std::size_t part_words = 0;                             // W
-    std::size_t tile_count = 0;                             // T (0: not cut)
-    // Row i's synapses onto the tiles [t0, t1): [begin, end) of the table.
-    std::pair<std::uint64_t, std::uint64_t> piece(std::size_t i, std::size_t t0,
-                                                  std::size_t t1) const {
+    std::vector<std::uint32_t> part_lo;                     // P + 1 boundaries
+    std::size_t part_count() const { return part_lo.empty() ? 0 : part_lo.size() - 1; }
+    // Row i's synapses onto range q: [begin, end) of the table.
+    std::pair<std::uint64_t, std::uint64_t> part(std::size_t i, std::size_t q) const {
       const std::uint32_t* r = part_cut.data() + i * part_words;
       const std::uint64_t first = r[0] | std::uint64_t{r[1]} << 32;
-      auto end_of = [r](std::size_t t) -> std::uint64_t { return t == 0 ? 0 : r[1 + t]; };
-      return {first + end_of(t0), first + end_of(t1)};
+      return {first + (q == 0 ? 0 : r[1 + q]), first + r[2 + q]};
     }
   };
 
@@ -273,13 +270,11 @@ struct SynapticNetwork::Impl {
     }
   }
 
-  // Cuts the constant-delay projections onto population p by the tiles [tile_lo[t],
-  // tile_lo[t + 1]), and gives thread q the tiles [part_tile[q], part_tile[q + 1]).
-  void split_targets(std::size_t p, const std::vector<std::uint32_t>& tile_lo,
-                     const std::vector<std::uint32_t>& part_tile) {
-    team_parts = part_tile.size() - 1;
+  // Cuts the constant-delay projections onto population p by the ranges [lo_q, lo_q+1).
+  void split_targets(std::size_t p, const std::vector<std::uint32_t>& lo) {
+    team_parts = lo.size() - 1;
     merge_scratch.resize(team_parts);
-    pop_tile_lo[p] = tile_lo;
+    pop_part_lo[p] = lo;
     for (auto& ch : channels)
       if (ch.pop == p) {
         ch.part_ring.assign(team_parts * ch.ring.size(), {});
@@ -288,9 +283,9 @@ struct SynapticNetwork::Impl {
     for (auto& pr : projections) {
       const auto& t = pr.table;
       if (channels[pr.channel].pop != p || !t.delay.empty()) continue;
-      const std::size_t T = tile_lo.size() - 1;
-      pr.tile_count = T;
-      pr.part_words = std::bit_ceil(T + 2);
+      pr.part_lo = lo;
+      const std::size_t P = lo.size() - 1;
+      pr.part_words = std::bit_ceil(P + 2);
       pr.part_cut.assign(t.n_source * pr.part_words, 0);
       const std::uint32_t* tgt = t.target.data();
       for (std::size_t i = 0; i < t.n_source; ++i) {
@@ -301,37 +296,14 @@ struct SynapticNetwork::Impl {
         r[0] = static_cast<std::uint32_t>(first);
         r[1] = static_cast<std::uint32_t>(first >> 32);
         const std::uint32_t* from = tgt + first;
-        for (std::size_t q = 0; q < T; ++q) {
-          const std::uint32_t* to =
-              q + 1 == T ? tgt + t.row[i + 1]
-                         : std::lower_bound(from, tgt + t.row[i + 1], tile_lo[q + 1]);
+        for (std::size_t q = 0; q < P; ++q) {
+          const std::uint32_t* to = q + 1 == P
+                                        ? tgt + t.row[i + 1]
+                                        : std::lower_bound(from, tgt + t.row[i + 1], lo[q + 1]);
           r[2 + q] = static_cast<std::uint32_t>(to - (tgt + first));
           from = to;
         }
       }
-    }
-    set_part_tiles(p, part_tile);
-  }
-  // Thread q now owns the tiles [part_tile[q], part_tile[q + 1]) of population p. Only
-  // while no thread queues or adds arrivals; each thread then calls requeue_part.
-  void set_part_tiles(std::size_t p, const std::vector<std::uint32_t>& part_tile) {
-    pop_part_tile[p] = part_tile;
-    pop_part_lo[p].clear();
-    for (auto a : part_tile) pop_part_lo[p].push_back(pop_tile_lo[p][a]);
-  }
-  // Thread q's queued rows, cut again for its present tiles: every thread queues every row
-  // (push_part keeps empty pieces), so its ring holds every row still to arrive.
-  void requeue_part(std::size_t q) {
-    for (Channel& ch : channels) {
-      if (ch.part_ring.empty()) continue;
-      const std::size_t L = ch.ring.size();
-      const auto& a = pop_part_tile[ch.pop];
-      for (std::size_t j = 0; j < L; ++j)
-        for (RowRef& r : ch.part_ring[q * L + j].rows) {
-          const auto [b, e] = projections[r.projection].piece(r.source, a[q], a[q + 1]);
-          r.begin = b;
-          r.end = e;
-        }
     }
   }
 
@@ -340,7 +312,6 @@ struct SynapticNetwork::Impl {
   // per population the ranges [lo[q], lo[q + 1]) they own.
   std::size_t team_parts = 0;
   std::vector<std::vector<std::uint32_t>> pop_part_lo;
-  std::vector<std::vector<std::uint32_t>> pop_tile_lo, pop_part_tile;  // split_targets's
   std::vector<Channel> channels;
   std::vector<Projection> projections;
   std::vector<SpikeSourceGroup> sources;
@@ -430,9 +401,8 @@ struct SynapticNetwork::Impl {
     const std::size_t L = ch.ring.size();
     Slot* ring = ch.part_ring.data() + q * L;
     if (t.delay.empty()) {
-      // Kept when empty: requeue_part cuts the row again if the parts move.
-      const auto& a = pop_part_tile[ch.pop];
-      const auto [b, e] = pr.piece(i, a[q], a[q + 1]);
+      const auto [b, e] = pr.part(i, q);
+      if (b == e) return;
       ring[(stamp + t.delay_const) % L].rows.push_back(
           {static_cast<std::uint32_t>(pi), i, count, b, e});
       prefetch(t.target.data() + b, t.target.data() + e);
@@ -468,7 +438,7 @@ struct SynapticNetwork::Impl {
       // The row offsets of all the step's spikes first, so that their misses overlap.
       for (auto pi : proj_of_pop[p]) {
         const Projection& pr = projections[pi];
-        if (pr.tile_count > 0)
+        if (pr.part_count() > 0)
           for (const Spike& sp : merged)
             __builtin_prefetch(pr.part_cut.data() + sp.neuron * pr.part_words, 0, 3);
         else  // a drawn delay: push_part reads the whole row
@@ -620,8 +590,6 @@ struct SynapticNetwork::Impl {
     for (auto& em : emitted) em.resize(sources.size());
     keep_emitting.assign(sources.size(), 0);
     pop_part_lo.resize(pops.size());
-    pop_tile_lo.resize(pops.size());
-    pop_part_tile.resize(pops.size());
 
     std::map<std::pair<std::string, std::string>, std::size_t> channel_index;
     std::vector<std::size_t> slots;
@@ -786,15 +754,8 @@ void SynapticNetwork::arrive_part(std::size_t k, std::size_t p, std::size_t part
 void SynapticNetwork::prefetch_part(std::size_t k, std::size_t part, std::size_t pop) const {
   impl_->prefetch_part(k, part, pop);
 }
-void SynapticNetwork::split_targets(std::size_t p, const std::vector<std::uint32_t>& tile_lo,
-                                    const std::vector<std::uint32_t>& part_tile) {
-  impl_->split_targets(p, tile_lo, part_tile);
-}
-void SynapticNetwork::set_part_tiles(std::size_t p, const std::vector<std::uint32_t>& part_tile) {
-  impl_->set_part_tiles(p, part_tile);
-}
-void SynapticNetwork::requeue_part(std::size_t part) {
-  impl_->requeue_part(part);
+void SynapticNetwork::split_targets(std::size_t p, const std::vector<std::uint32_t>& lo) {
+  impl_->split_targets(p, lo);
 }
 bool SynapticNetwork::steps_in_pairs() const {
   return splits() && std::all_of(impl_->projections.begin(), impl_->projections.end(),

@@ -83,20 +83,11 @@ class SynapticNetwork {
                          std::size_t hi, bool descending);
   void clear_part(std::size_t k, std::size_t part);
   void arrive_part(std::size_t k, std::size_t p, std::size_t part);
-  // For a team whose threads own tiles of population p's neurons (sim/team_balance.hpp):
-  // tile t is [tile_lo[t], tile_lo[t + 1]), thread q has the tiles [part_tile[q],
-  // part_tile[q + 1]). Stores where each row of a constant-delay projection onto p
-  // crosses the tiles (per source neuron, 4 bytes times the power of two at least T + 2:
-  // 64 bytes for 14 tiles), so that a thread queues just its part of a row, and sets up
-  // the threads' queues.
-  void split_targets(std::size_t p, const std::vector<std::uint32_t>& tile_lo,
-                     const std::vector<std::uint32_t>& part_tile);
-  // Moves the threads' parts of population p to other tiles of split_targets's. Only
-  // while no thread queues or adds arrivals (a team stopped together); then each thread
-  // q calls requeue_part(q), which cuts the rows it has queued for its new tiles. Only for
-  // a team in pairs (no drawn delays: queued rows only, no single synapses).
-  void set_part_tiles(std::size_t p, const std::vector<std::uint32_t>& part_tile);
-  void requeue_part(std::size_t part);
+  // For a team with fixed ranges [lo[q], lo[q + 1]) of population p: stores where each
+  // row of a constant-delay projection onto p crosses those ranges (per source neuron, 4
+  // bytes times the power of two at least threads + 2: 16 bytes for 2 threads), so that
+  // a thread queues just its part of a row, and sets up the threads' queues.
+  void split_targets(std::size_t p, const std::vector<std::uint32_t>& lo);
   // Starts loading the synapse rows that arrive at step k into the calling thread's
   // cache: a hint, called near the end of step k - 1 by the one-thread loop. Only the
   // rows into population `pop`, if one is given.

@@ -123,16 +123,10 @@ sim::RunSpec cuba(std::size_t n, double duration, double k = 80.0) {
 }
 
 // Runs r on a team of `threads` threads that steps in pairs (Simulation's run_team_pairs);
-// small networks too (16 chunks a thread). `moves`: the parts move every that many pairs
-// by the test rule (RunOptions::Balance::rotate); 0: by the clock, as in a user's run.
-Collect run_team_in_pairs(const sim::RunSpec& r, int threads, std::size_t moves = 0) {
+// small networks too (16 chunks a thread).
+Collect run_team_in_pairs(const sim::RunSpec& r, int threads) {
   Collect c;
-  sim::RunOptions o{threads, false, 16};
-  if (moves > 0) {
-    o.rebalance_pairs = moves;
-    o.balance = sim::RunOptions::Balance::rotate;
-  }
-  sim::Simulation t(r, o);
+  sim::Simulation t(r, {threads, false, 16});
   REQUIRE(t.team_threads() == threads);
   REQUIRE(t.steps_in_pairs());
   t.run(c);
@@ -861,47 +855,6 @@ TEST_CASE("a team without a barrier: one population, three delays, the same spik
     INFO("threads: " << threads);
     require_same_spikes(single.by_pop[0], run_team_in_pairs(r, threads).by_pop[0]);
   }
-}
-
-TEST_CASE("a team whose parts move every few pairs: the same spikes") {
-  // run_team_pairs stops the team every RunOptions::rebalance_pairs pairs and may move the
-  // threads' parts (sim/team_balance.hpp); the rows each thread has queued are then cut
-  // again for its new part (SynapticNetwork::requeue_part). With delays of up to 5 steps,
-  // rows queued before a stop arrive after it. The test rule moves every boundary at
-  // every stop (every pair, every 3 pairs), for teams of 2 and 3 threads, against the
-  // one-thread loop in single steps, bit for bit.
-  sim::RunSpec r;
-  r.dt = 0.1;
-  r.duration = 40.1;  // 401 steps: a last single step
-  r.seed = 12;
-  r.populations = {cuba_population("exc", 12800), cuba_population("inh", 3200)};
-  r.sources = {poisson_source("drive", 100, 50.0)};
-  for (auto [name, src, tgt, w, delay] :
-       {std::tuple{"ee", "exc", "exc", 8.1, 0.1}, std::tuple{"ei", "exc", "inh", 8.1, 0.5},
-        std::tuple{"ie", "inh", "exc", -90.0, 0.3}, std::tuple{"ii", "inh", "inh", -90.0, 0.2},
-        std::tuple{"drive_exc", "drive", "exc", 5.0, 0.4}}) {
-    auto pr = projection(name, src, tgt, w, delay, w < 0 ? 10.0 : 5.0);
-    pr.rule.kind = networks::ConnectionRule::Kind::fixed_probability;
-    pr.rule.p = 40.0 / 16000.0;
-    r.projections.push_back(pr);
-  }
-  r.spike_populations = {"exc", "inh"};
-  Collect single;
-  sim::RunOptions o;
-  o.step_pairs = false;
-  sim::Simulation(r, o).run(single);
-  CHECK(single.by_pop[0].size() > 1000);  // enough to compare
-  CHECK(single.by_pop[1].size() > 200);
-  for (const int threads : {2, 3})
-    for (const std::size_t moves : {1u, 3u}) {
-      INFO("threads: " << threads << ", parts moved every " << moves << " pairs");
-      const Collect team = run_team_in_pairs(r, threads, moves);
-      for (std::size_t p = 0; p < 2; ++p) require_same_spikes(single.by_pop[p], team.by_pop[p]);
-    }
-  // And as a user's run has it, moved by the clock (where the parts go differs from run to
-  // run; the spikes may not).
-  const Collect timed = run_team_in_pairs(r, 2);
-  for (std::size_t p = 0; p < 2; ++p) require_same_spikes(single.by_pop[p], timed.by_pop[p]);
 }
 
 TEST_CASE("a neuron that starts at or above V_th fires at t = 0 on every path") {
