@@ -468,7 +468,9 @@ class LifExactPopulation final : public Population {
   // Stores a chunk's fault (any thread, each its own chunks); fault() looks only once set.
   void set_fault(std::optional<StateFault>& slot, StateFault f) {
     slot = std::move(f);
-    any_fault_.store(true, std::memory_order_relaxed);  // read after the step's barrier
+    // Read once the step is published to thread 0: after the team's barrier, or in pairs
+    // after TeamProgress's wait (both release/acquire).
+    any_fault_.store(true, std::memory_order_relaxed);
   }
   // The stored currents are I / g, g = Ps^(k mod K) at step k: their decay is in g alone,
   // a function of the step, so that threads stepping different steps agree on it.

@@ -107,8 +107,9 @@ class Population {
   virtual void finish_step(std::vector<Spike>& /*spikes*/) {}
   // The spikes of part p in step `step` (time order, ties by neuron): written by part p's
   // thread in advance_part (or advance_pair_part), then read by every thread of the team
-  // between the barrier after that step and the next barrier (SynapticNetwork::
-  // queue_spikes), and by finish_step.
+  // (SynapticNetwork::queue_spikes) and by finish_step once the step is published to them
+  // (the team's barrier, or in pairs detail::TeamProgress), until the part's thread writes
+  // the list again some steps later (LIF: four).
   virtual std::span<const Spike> part_spikes(std::size_t /*p*/, std::size_t /*step*/) const {
     return {};
   }
