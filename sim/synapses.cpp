@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <array>
-#include <bit>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -233,31 +232,41 @@ struct SynapticNetwork::Impl {
     // arrive_block: where each row of the slot of step j (at [j % 2]) goes on from.
     std::vector<std::size_t> cursor[2];
   };
+  // One thread's part of a projection's table (Projection::parts).
+  struct PartTable {
+    std::uint32_t first = 0;  // the range's first target: targets are stored relative to it
+    bool narrow = false;      // targets in target16 (else target32)
+    networks::Connectivity::Array<std::uint64_t> row;  // (n_source + 1) offsets
+    networks::Connectivity::Array<std::uint16_t> target16;
+    networks::Connectivity::Array<std::uint32_t> target32;
+    networks::Connectivity::Array<float> weight;  // empty if every weight is weight_const
+    std::size_t bytes() const {
+      return row.size() * sizeof(std::uint64_t) + target16.size() * sizeof(std::uint16_t) +
+             target32.size() * sizeof(std::uint32_t) + weight.size() * sizeof(float);
+    }
+  };
+  // Where the synapses of a queued row lie: the projection's table (absolute targets) or a
+  // thread's part table (targets relative to its first), with their weights.
+  struct RowData {
+    const void* target;
+    bool narrow;
+    const float* weight;  // null: every weight is weight_const
+    double weight_const;
+  };
   struct Projection {
     networks::Connectivity table;
     std::size_t channel = 0;
     bool from_source = false;
     std::size_t source = 0;  // population or source index
-    // For a team (split_targets) of P threads with the ranges [part_lo[q], part_lo[q + 1])
-    // of the target: the targets of a row ascend, so each row is cut in P pieces. Row i's
-    // record, words [i W, (i + 1) W) of part_cut: its first synapse in the table (two
-    // words, low then high), then the ends of its P pieces from there (part(i, q)). W is a
-    // power of two, at least P + 2, so that a record never straddles a cache line: when
-    // the cuts were one array of n_source P + 1 offsets, thread 1 of 2 read two lines for
-    // a quarter of the spikes, and queued them 20-30% slower than thread 0 (CUBA at 64000
-    // neurons: 28-35 ms a run against 23-27). One record for all threads, so that a spike
-    // costs each thread the same line. This took the place of a copy of the table per
-    // range (twice the memory, and a second set of row offsets to miss on).
-    networks::Connectivity::Array<std::uint32_t> part_cut;  // n_source W
-    std::size_t part_words = 0;                             // W
-    std::vector<std::uint32_t> part_lo;                     // P + 1 boundaries
-    std::size_t part_count() const { return part_lo.empty() ? 0 : part_lo.size() - 1; }
-    // Row i's synapses onto range q: [begin, end) of the table.
-    std::pair<std::uint64_t, std::uint64_t> part(std::size_t i, std::size_t q) const {
-      const std::uint32_t* r = part_cut.data() + i * part_words;
-      const std::uint64_t first = r[0] | std::uint64_t{r[1]} << 32;
-      return {first + (q == 0 ? 0 : r[1 + q]), first + r[2 + q]};
-    }
+    // A team's (split_targets) copy of the table for each thread q, cut to the range
+    // [lo_q, lo_q+1) of the targets that thread owns: each row's synapses onto the range, in
+    // table order, with the targets relative to lo_q, in 16 bits where the range has at most
+    // 65536 neurons. A thread then queues and loads only its own part of a spiking row, in
+    // half the bytes: a 40-synapse part of a CUBA row at 64000 neurons is 80 bytes, about
+    // 2.2 lines, against 160 bytes and 3.4 lines as 32-bit targets (each line a miss to L3,
+    // loaded once when queued and again when it arrives). Its row offsets are the thread's
+    // own array, so a spike costs each thread one line of offsets, as the shared table's does.
+    std::vector<PartTable> parts;  // P tables, or none (one thread, or drawn delays)
   };
 
   // Tells each population which row offsets deliver() reads for its spikes (one thread;
@@ -283,28 +292,50 @@ struct SynapticNetwork::Impl {
     for (auto& pr : projections) {
       const auto& t = pr.table;
       if (channels[pr.channel].pop != p || !t.delay.empty()) continue;
-      pr.part_lo = lo;
       const std::size_t P = lo.size() - 1;
-      pr.part_words = std::bit_ceil(P + 2);
-      pr.part_cut.assign(t.n_source * pr.part_words, 0);
-      const std::uint32_t* tgt = t.target.data();
-      for (std::size_t i = 0; i < t.n_source; ++i) {
-        const std::uint64_t first = t.row[i];
-        if (t.row[i + 1] - first > std::numeric_limits<std::uint32_t>::max())
-          throw std::length_error("a synapse row of more than 2^32 synapses");
-        std::uint32_t* r = pr.part_cut.data() + i * pr.part_words;
-        r[0] = static_cast<std::uint32_t>(first);
-        r[1] = static_cast<std::uint32_t>(first >> 32);
-        const std::uint32_t* from = tgt + first;
-        for (std::size_t q = 0; q < P; ++q) {
-          const std::uint32_t* to = q + 1 == P
-                                        ? tgt + t.row[i + 1]
-                                        : std::lower_bound(from, tgt + t.row[i + 1], lo[q + 1]);
-          r[2 + q] = static_cast<std::uint32_t>(to - (tgt + first));
-          from = to;
+      pr.parts.assign(P, {});
+      for (std::size_t q = 0; q < P; ++q) {
+        PartTable& pt = pr.parts[q];
+        pt.first = lo[q];
+        pt.narrow = lo[q + 1] - lo[q] <= std::size_t{1} << 16;
+        pt.row.assign(t.n_source + 1, 0);
+        const std::uint32_t* tgt = t.target.data();
+        std::uint64_t n = 0;  // the range's synapses: one pass to size, one to fill
+        for (std::size_t i = 0; i < t.n_source; ++i) {
+          const std::uint32_t *b = tgt + t.row[i], *e = tgt + t.row[i + 1];
+          n += static_cast<std::uint64_t>(std::lower_bound(b, e, lo[q + 1]) -
+                                          std::lower_bound(b, e, lo[q]));
         }
+        (pt.narrow ? pt.target16.resize(n) : pt.target32.resize(n));
+        if (!t.weight.empty()) pt.weight.resize(n);
+        std::uint64_t s = 0;
+        for (std::size_t i = 0; i < t.n_source; ++i) {
+          pt.row[i] = s;
+          const std::uint32_t *b = tgt + t.row[i], *e = tgt + t.row[i + 1];
+          const std::uint32_t* from = std::lower_bound(b, e, lo[q]);
+          const std::uint32_t* to = std::lower_bound(from, e, lo[q + 1]);
+          for (const std::uint32_t* x = from; x < to; ++x, ++s) {
+            if (pt.narrow)
+              pt.target16[s] = static_cast<std::uint16_t>(*x - lo[q]);
+            else
+              pt.target32[s] = *x - lo[q];
+            if (!t.weight.empty()) pt.weight[s] = t.weight[static_cast<std::size_t>(x - tgt)];
+          }
+        }
+        pt.row[t.n_source] = s;
       }
     }
+  }
+
+  RowData row_data(const RowRef& r, std::size_t q) const {
+    const Projection& pr = projections[r.projection];
+    if (q == npos || pr.parts.empty()) {
+      const auto& t = pr.table;
+      return {t.target.data(), false, t.weight.empty() ? nullptr : t.weight.data(), t.weight_const};
+    }
+    const PartTable& pt = pr.parts[q];
+    return {pt.narrow ? static_cast<const void*>(pt.target16.data()) : pt.target32.data(),
+            pt.narrow, pt.weight.empty() ? nullptr : pt.weight.data(), pr.table.weight_const};
   }
 
   double dt = 0.1;
@@ -358,13 +389,20 @@ struct SynapticNetwork::Impl {
     for (const Channel& ch : channels) {
       const std::size_t L = ch.ring.size();
       if (!ch.part_ring.empty() && (pop == npos || ch.pop == pop))
-        prefetch_slot(ch.part_ring[q * L + k % L]);
+        prefetch_slot(ch.part_ring[q * L + k % L], q);
     }
   }
-  void prefetch_slot(const Slot& slot) const {
+  // The targets of a slot's rows, from the table (q = npos) or thread q's part tables.
+  void prefetch_slot(const Slot& slot, std::size_t q = npos) const {
     for (const RowRef& r : slot.rows) {
-      const std::uint32_t* tgt = projections[r.projection].table.target.data();
-      prefetch<3>(tgt + r.begin, tgt + r.end);
+      const RowData d = row_data(r, q);
+      if (d.narrow) {
+        const auto* tgt = static_cast<const std::uint16_t*>(d.target);
+        prefetch<3>(tgt + r.begin, tgt + r.end);
+      } else {
+        const auto* tgt = static_cast<const std::uint32_t*>(d.target);
+        prefetch<3>(tgt + r.begin, tgt + r.end);
+      }
     }
   }
 
@@ -401,12 +439,16 @@ struct SynapticNetwork::Impl {
     const std::size_t L = ch.ring.size();
     Slot* ring = ch.part_ring.data() + q * L;
     if (t.delay.empty()) {
-      const auto [b, e] = pr.part(i, q);
+      const PartTable& pt = pr.parts[q];
+      const std::uint64_t b = pt.row[i], e = pt.row[i + 1];
       if (b == e) return;
       ring[(stamp + t.delay_const) % L].rows.push_back(
           {static_cast<std::uint32_t>(pi), i, count, b, e});
-      prefetch(t.target.data() + b, t.target.data() + e);
-      if (!t.weight.empty()) prefetch(t.weight.data() + b, t.weight.data() + e);
+      if (pt.narrow)
+        prefetch(pt.target16.data() + b, pt.target16.data() + e);
+      else
+        prefetch(pt.target32.data() + b, pt.target32.data() + e);
+      if (!pt.weight.empty()) prefetch(pt.weight.data() + b, pt.weight.data() + e);
       return;
     }
     const std::uint32_t lo = pop_part_lo[ch.pop][q], hi = pop_part_lo[ch.pop][q + 1];
@@ -438,9 +480,9 @@ struct SynapticNetwork::Impl {
       // The row offsets of all the step's spikes first, so that their misses overlap.
       for (auto pi : proj_of_pop[p]) {
         const Projection& pr = projections[pi];
-        if (pr.part_count() > 0)
+        if (!pr.parts.empty())
           for (const Spike& sp : merged)
-            __builtin_prefetch(pr.part_cut.data() + sp.neuron * pr.part_words, 0, 3);
+            __builtin_prefetch(pr.parts[q].row.data() + sp.neuron, 0, 3);
         else  // a drawn delay: push_part reads the whole row
           for (const Spike& sp : merged) __builtin_prefetch(pr.table.row.data() + sp.neuron, 0, 3);
       }
@@ -456,7 +498,7 @@ struct SynapticNetwork::Impl {
     for (Channel& ch : channels) {
       if (ch.pop != p) continue;
       const std::size_t L = ch.ring.size();
-      arrive_block_in(k, ch, ch.part_ring[q * L + k % L], ch.part_cursor[2 * q + k % 2],
+      arrive_block_in(k, ch, ch.part_ring[q * L + k % L], ch.part_cursor[2 * q + k % 2], q,
                       pop_part_lo[p][q], pop_part_lo[p][q + 1], lo, hi, descending);
     }
   }
@@ -472,7 +514,7 @@ struct SynapticNetwork::Impl {
       if (ch.pop != p) continue;
       Slot& slot = ch.part_ring[q * ch.ring.size() + k % ch.ring.size()];
       if (slot.rows.empty() && slot.events.empty()) continue;
-      add_slot(slot, ch.jump, pops[ch.pop]->synaptic_scale(ch.exact_index, k) / ch.tau);
+      add_slot(slot, ch.jump, pops[ch.pop]->synaptic_scale(ch.exact_index, k) / ch.tau, q);
       clear(slot);
     }
   }
@@ -487,10 +529,18 @@ struct SynapticNetwork::Impl {
              (ch.exact ? pops[ch.pop]->synaptic_scale(ch.exact_index, k) : 1.0) / ch.tau);
   }
   // A whole slot into s0, each weight times inv_tau: rows in slot order, a row's synapses
-  // in table order, then the single synapses (every arrival path keeps this order).
-  void add_slot(const Slot& slot, double* s0, double inv_tau) const {
-    for (const RowRef& r : slot.rows)
-      add_row(s0, projections[r.projection].table, r.begin, r.end, r.count * inv_tau);
+  // in table order, then the single synapses (every arrival path keeps this order). Rows
+  // from the tables (q = npos) or from thread q's part tables (relative targets).
+  void add_slot(const Slot& slot, double* s0, double inv_tau, std::size_t q = npos) const {
+    for (const RowRef& r : slot.rows) {
+      const RowData d = row_data(r, q);
+      double* base = q == npos ? s0 : s0 + projections[r.projection].parts[q].first;
+      const double scale = r.count * inv_tau;
+      if (d.narrow)
+        add_row(base, static_cast<const std::uint16_t*>(d.target), d, r.begin, r.end, scale);
+      else
+        add_row(base, static_cast<const std::uint32_t*>(d.target), d, r.begin, r.end, scale);
+    }
     for (const Event& ev : slot.events) s0[ev.target] += ev.weight * inv_tau;
   }
 
@@ -505,18 +555,20 @@ struct SynapticNetwork::Impl {
   // without drawn delays (steps_in_pairs).
   void arrive_block(std::size_t k, Channel& ch, std::uint32_t lo, std::uint32_t hi,
                     bool descending) {
-    arrive_block_in(k, ch, ch.ring[k % ch.ring.size()], ch.cursor[k % 2], 0,
+    arrive_block_in(k, ch, ch.ring[k % ch.ring.size()], ch.cursor[k % 2], npos, 0,
                     static_cast<std::uint32_t>(ch.n), lo, hi, descending);
   }
   // arrive_block for the slot `slot` of step k, whose rows all lie in the targets
   // [first, last): blocks [lo, hi) inside it, ascending from first or descending from last.
+  // The rows are in the tables (q = npos) or in thread q's part tables, whose targets
+  // count from `first`.
   void arrive_block_in(std::size_t k, const Channel& ch, const Slot& slot,
-                       std::vector<std::size_t>& cursor, std::uint32_t first, std::uint32_t last,
-                       std::uint32_t lo, std::uint32_t hi, bool descending) {
+                       std::vector<std::size_t>& cursor, std::size_t q, std::uint32_t first,
+                       std::uint32_t last, std::uint32_t lo, std::uint32_t hi, bool descending) {
     if (slot.rows.empty()) return;
     const double inv_tau = pops[ch.pop]->synaptic_scale(ch.exact_index, k) / ch.tau;
     if (lo == first && hi == last) {  // one block: every row whole, no cursors to check
-      add_slot(slot, ch.jump, inv_tau);
+      add_slot(slot, ch.jump, inv_tau, q);
       return;
     }
     if (descending ? hi == last : lo == first) {
@@ -524,38 +576,52 @@ struct SynapticNetwork::Impl {
       for (std::size_t j = 0; j < slot.rows.size(); ++j)
         cursor[j] = descending ? slot.rows[j].end : slot.rows[j].begin;
     }
-    double* __restrict s0 = ch.jump;
+    // Part tables count their targets from `first`.
+    const std::uint32_t base = q == npos ? 0 : first;
+    double* s0 = ch.jump + base;
     for (std::size_t j = 0; j < slot.rows.size(); ++j) {
       const RowRef& r = slot.rows[j];
-      const auto& t = projections[r.projection].table;
-      const std::uint32_t* __restrict tgt = t.target.data();
-      std::size_t s = cursor[j], e = r.end;
-      if (descending) {  // [s, e): this block's part, ending at the cursor
-        e = s;
-        while (s > r.begin && tgt[s - 1] >= lo) --s;
-        cursor[j] = s;
-      }
+      const RowData d = row_data(r, q);
       const double scale = r.count * inv_tau;  // as add_row's arithmetic, term by term
-      if (t.weight.empty()) {
-        const double w = t.weight_const * scale;
-        for (; s < e && tgt[s] < hi; ++s) s0[tgt[s]] += w;
-      } else {
-        const float* __restrict w = t.weight.data();
-        for (; s < e && tgt[s] < hi; ++s) s0[tgt[s]] += scale * w[s];
-      }
-      if (!descending) cursor[j] = s;
+      if (d.narrow)
+        cursor[j] = add_block(s0, static_cast<const std::uint16_t*>(d.target), d, r, cursor[j],
+                              lo - base, hi - base, descending, scale);
+      else
+        cursor[j] = add_block(s0, static_cast<const std::uint32_t*>(d.target), d, r, cursor[j],
+                              lo - base, hi - base, descending, scale);
     }
   }
+  // Row r's synapses onto the block [lo, hi), from its cursor `s` (arrive_block_in); returns
+  // the new cursor.
+  template <class T>
+  static std::size_t add_block(double* __restrict s0, const T* __restrict tgt, const RowData& d,
+                               const RowRef& r, std::size_t s, std::uint32_t lo, std::uint32_t hi,
+                               bool descending, double scale) {
+    std::size_t e = r.end;
+    if (descending) {  // [s, e): this block's part, ending at the cursor
+      e = s;
+      while (s > r.begin && tgt[s - 1] >= lo) --s;
+    }
+    const std::size_t from = s;
+    if (!d.weight) {
+      const double w = d.weight_const * scale;
+      for (; s < e && tgt[s] < hi; ++s) s0[tgt[s]] += w;
+    } else {
+      const float* __restrict w = d.weight;
+      for (; s < e && tgt[s] < hi; ++s) s0[tgt[s]] += scale * w[s];
+    }
+    return descending ? from : s;
+  }
 
-  // Synapses [b, e) of table t: each adds its weight times `scale` to its target's s0.
-  static void add_row(double* __restrict s0, const networks::Connectivity& t, std::size_t b,
-                      std::size_t e, double scale) {
-    const std::uint32_t* __restrict tgt = t.target.data();
-    if (t.weight.empty()) {
-      const double w = t.weight_const * scale;
+  // Synapses [b, e) of a row: each adds its weight times `scale` to its target's s0.
+  template <class T>
+  static void add_row(double* __restrict s0, const T* __restrict tgt, const RowData& d,
+                      std::size_t b, std::size_t e, double scale) {
+    if (!d.weight) {
+      const double w = d.weight_const * scale;
       for (std::size_t s = b; s < e; ++s) s0[tgt[s]] += w;
     } else {
-      const float* __restrict w = t.weight.data();
+      const float* __restrict w = d.weight;
       for (std::size_t s = b; s < e; ++s) s0[tgt[s]] += scale * w[s];
     }
   }
@@ -811,7 +877,7 @@ std::size_t SynapticNetwork::synapse_bytes() const {
   std::size_t n = 0;
   for (const auto& p : impl_->projections) {
     n += p.table.bytes();
-    n += p.part_cut.size() * sizeof(std::uint32_t);  // a team's cuts (split_targets)
+    for (const auto& pt : p.parts) n += pt.bytes();  // a team's part tables (split_targets)
   }
   return n;
 }

@@ -83,10 +83,12 @@ class SynapticNetwork {
                          std::size_t hi, bool descending);
   void clear_part(std::size_t k, std::size_t part);
   void arrive_part(std::size_t k, std::size_t p, std::size_t part);
-  // For a team with fixed ranges [lo[q], lo[q + 1]) of population p: stores where each
-  // row of a constant-delay projection onto p crosses those ranges (per source neuron, 4
-  // bytes times the power of two at least threads + 2: 16 bytes for 2 threads), so that
-  // a thread queues just its part of a row, and sets up the threads' queues.
+  // For a team with fixed ranges [lo[q], lo[q + 1]) of population p: copies each
+  // constant-delay projection onto p into one table per range, holding each row's
+  // synapses onto that range with targets relative to lo[q] (2 bytes a target where the
+  // range has at most 65536 neurons, else 4; the weights as the table's; 8 bytes of row
+  // offsets per source neuron and range), so that a thread queues and loads just its part
+  // of a row, and sets up the threads' queues.
   void split_targets(std::size_t p, const std::vector<std::uint32_t>& lo);
   // Starts loading the synapse rows that arrive at step k into the calling thread's
   // cache: a hint, called near the end of step k - 1 by the one-thread loop. Only the
@@ -114,7 +116,7 @@ class SynapticNetwork {
                     std::span<double> out) const;
   std::size_t synapse_count() const;  // over all projections
   std::size_t synapse_bytes() const;  // of the tables (targets, weights, delays, rows), and
-                                      //   of a team's split copy
+                                      //   of a team's part tables (split_targets)
 
  private:
   struct Impl;

@@ -793,6 +793,28 @@ TEST_CASE("a team's range of more than one pair block gives the same spikes") {
   }
 }
 
+TEST_CASE("a team's range of more than 65536 neurons keeps 32-bit targets, the same spikes") {
+  // A thread's part of a table stores its targets relative to the range's first, in 16
+  // bits where the range has at most 65536 neurons (SynapticNetwork::split_targets), in 32
+  // bits above. 170000 neurons on two threads: the excitatory population (136000) gives
+  // ranges of 68000 (32-bit, three blocks of the pair loop each), the inhibitory one
+  // (34000) ranges of 17000 (16-bit): rows of both kinds arrive in the same slots. 20
+  // synapses a neuron keep the tables small. Bit for bit against one thread's single steps.
+  auto r = cuba(170000, 20.3, 20.0);
+  Collect single, team;
+  sim::RunOptions o;
+  o.step_pairs = false;
+  sim::Simulation(r, o).run(single);
+  sim::Simulation t(r, {2});
+  REQUIRE(t.team_threads() == 2);
+  REQUIRE(t.steps_in_pairs());
+  t.run(team);
+  for (std::size_t p = 0; p < 2; ++p) {
+    CHECK(single.by_pop[p].size() > 500);
+    require_same_spikes(single.by_pop[p], team.by_pop[p]);
+  }
+}
+
 TEST_CASE("TeamProgress: a wait returns once the others have published, or on stop") {
   // The team loop in pairs has no barrier: a thread waits for the steps it needs
   // (run_team_pairs). A wait must not return before the publish (the waiter would read
