@@ -162,6 +162,23 @@ std::string fmt_double(double x) {
   return buf;
 }
 
+// Runs r (two populations) on a team of two stepping in pairs and on one thread in single
+// steps, and requires the same spikes bit for bit, over 500 of them in each population.
+void require_team_pairs_match_single_steps(const sim::RunSpec& r) {
+  Collect single, team;
+  sim::RunOptions o;
+  o.step_pairs = false;
+  sim::Simulation(r, o).run(single);
+  sim::Simulation t(r, {2});
+  REQUIRE(t.team_threads() == 2);
+  REQUIRE(t.steps_in_pairs());
+  t.run(team);
+  for (std::size_t p = 0; p < 2; ++p) {
+    CHECK(single.by_pop[p].size() > 500);
+    require_same_spikes(single.by_pop[p], team.by_pop[p]);
+  }
+}
+
 }  // namespace
 
 TEST_CASE("one spike through an exponential PSC gives the analytic PSP to 1e-9") {
@@ -778,19 +795,7 @@ TEST_CASE("a team's range of more than one pair block gives the same spikes") {
   // block within its range (SynapticNetwork::arrive_part_block, cursors per thread). 303
   // steps: an odd last step, taken alone. The one-thread loop in single steps is the
   // reference, bit for bit.
-  auto r = cuba(83200, 30.3);
-  Collect single, team;
-  sim::RunOptions o;
-  o.step_pairs = false;
-  sim::Simulation(r, o).run(single);
-  sim::Simulation t(r, {2});
-  REQUIRE(t.team_threads() == 2);
-  REQUIRE(t.steps_in_pairs());
-  t.run(team);
-  for (std::size_t p = 0; p < 2; ++p) {
-    CHECK(single.by_pop[p].size() > 500);
-    require_same_spikes(single.by_pop[p], team.by_pop[p]);
-  }
+  require_team_pairs_match_single_steps(cuba(83200, 30.3));
 }
 
 TEST_CASE("a team's range of more than 65536 neurons keeps 32-bit targets, the same spikes") {
@@ -798,21 +803,9 @@ TEST_CASE("a team's range of more than 65536 neurons keeps 32-bit targets, the s
   // bits where the range has at most 65536 neurons (SynapticNetwork::split_targets), in 32
   // bits above. 170000 neurons on two threads: the excitatory population (136000) gives
   // ranges of 68000 (32-bit, three blocks of the pair loop each), the inhibitory one
-  // (34000) ranges of 17000 (16-bit): rows of both kinds arrive in the same slots. 20
-  // synapses a neuron keep the tables small. Bit for bit against one thread's single steps.
-  auto r = cuba(170000, 20.3, 20.0);
-  Collect single, team;
-  sim::RunOptions o;
-  o.step_pairs = false;
-  sim::Simulation(r, o).run(single);
-  sim::Simulation t(r, {2});
-  REQUIRE(t.team_threads() == 2);
-  REQUIRE(t.steps_in_pairs());
-  t.run(team);
-  for (std::size_t p = 0; p < 2; ++p) {
-    CHECK(single.by_pop[p].size() > 500);
-    require_same_spikes(single.by_pop[p], team.by_pop[p]);
-  }
+  // (34000) ranges of 17000 (16-bit): rows of both kinds in one run. 20 synapses a neuron
+  // keep the tables small. Bit for bit against one thread's single steps.
+  require_team_pairs_match_single_steps(cuba(170000, 20.3, 20.0));
 }
 
 TEST_CASE("TeamProgress: a wait returns once the others have published, or on stop") {
