@@ -6,7 +6,6 @@
 #include <array>
 #include <cmath>
 #include <cstdint>
-#include <limits>
 #include <map>
 #include <set>
 #include <stdexcept>
@@ -199,7 +198,8 @@ struct SynapticNetwork::Impl {
   struct RowRef {
     std::uint32_t projection, source;
     double count;  // spikes (a Poisson source may put several in one step)
-    // The row's synapses [begin, end) in the projection's whole table, read by push():
+    // The row's synapses [begin, end) in the projection's whole table (in a team's rings:
+    // in the thread's part table, Projection::parts), read by push():
     // the one-thread arrivals need no second look at the row offsets, whose line had
     // left the cache again by then (CUBA at 64000 neurons: 13% of arrive() on that load).
     std::uint64_t begin, end;
@@ -249,6 +249,7 @@ struct SynapticNetwork::Impl {
   // thread's part table (targets relative to its first), with their weights.
   struct RowData {
     const void* target;
+    std::uint32_t first;  // what the targets count from: 0, or the part's range start
     bool narrow;
     const float* weight;  // null: every weight is weight_const
     double weight_const;
@@ -331,10 +332,11 @@ struct SynapticNetwork::Impl {
     const Projection& pr = projections[r.projection];
     if (q == npos || pr.parts.empty()) {
       const auto& t = pr.table;
-      return {t.target.data(), false, t.weight.empty() ? nullptr : t.weight.data(), t.weight_const};
+      return {t.target.data(), 0, false, t.weight.empty() ? nullptr : t.weight.data(),
+              t.weight_const};
     }
     const PartTable& pt = pr.parts[q];
-    return {pt.narrow ? static_cast<const void*>(pt.target16.data()) : pt.target32.data(),
+    return {pt.narrow ? static_cast<const void*>(pt.target16.data()) : pt.target32.data(), pt.first,
             pt.narrow, pt.weight.empty() ? nullptr : pt.weight.data(), pr.table.weight_const};
   }
 
@@ -534,7 +536,7 @@ struct SynapticNetwork::Impl {
   void add_slot(const Slot& slot, double* s0, double inv_tau, std::size_t q = npos) const {
     for (const RowRef& r : slot.rows) {
       const RowData d = row_data(r, q);
-      double* base = q == npos ? s0 : s0 + projections[r.projection].parts[q].first;
+      double* base = s0 + d.first;
       const double scale = r.count * inv_tau;
       if (d.narrow)
         add_row(base, static_cast<const std::uint16_t*>(d.target), d, r.begin, r.end, scale);
